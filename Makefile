@@ -1,0 +1,36 @@
+# `make run` and `make test` work on a fresh clone: they create .venv and install what they need.
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+STATE := $(or $(VELLUM_LOCAL_STATE),.local)
+
+.PHONY: run test lint typecheck pytest token reset
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	@test -x $(PY) || python3 -m venv $(VENV) || \
+		(apt-get update && apt-get install -y python3-venv && python3 -m venv $(VENV))
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	@touch $@
+
+run: $(INSTALLED)
+	$(PY) -m local.run
+
+test: lint typecheck pytest
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(INSTALLED)
+	$(VENV)/bin/mypy
+
+pytest: $(INSTALLED)
+	$(PY) -m pytest
+
+# make token USER=alice [ADMIN=1]: a bearer token for the local stack, alone on the last line.
+token: $(INSTALLED)
+	@$(PY) -m local.token $(USER) $(if $(ADMIN),--admin)
+
+reset:
+	rm -rf "$(STATE)"

@@ -1,0 +1,27 @@
+"""Vellum's Chalice app. It only wires: every behaviour lives in chalicelib."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from chalice.app import Chalice, SQSEvent
+
+from chalicelib.auth.routes import blueprint as auth_routes
+from chalicelib.health.routes import blueprint as health_routes
+from chalicelib.ingest.handler import handle_batch
+from chalicelib.middleware import handle_http
+from chalicelib.observability import SERVICE
+from chalicelib.settings import get_settings
+
+# Fails here, at cold start, with a message naming any missing or malformed variable.
+settings = get_settings()
+
+# configure_logs=False: the Powertools logger (same name) formats Chalice's log lines too.
+app = Chalice(app_name=SERVICE, configure_logs=False)
+app.register_middleware(handle_http, "http")
+app.register_blueprint(health_routes)
+app.register_blueprint(auth_routes)
+
+
+@app.on_sqs_message(queue=settings.ingest_queue, batch_size=10)
+def ingest(event: SQSEvent) -> PartialItemFailureResponse:
+    return handle_batch(event.to_dict(), event.context)

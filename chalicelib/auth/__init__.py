@@ -1,0 +1,1 @@
+"""Who is calling (tokens, principal) and what they may do (policy)."""

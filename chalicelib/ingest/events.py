@@ -1,0 +1,52 @@
+"""Reading S3 ``ObjectCreated`` notifications out of SQS messages."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.data_classes import S3Event
+
+
+class MalformedEvent(ValueError):
+    """The message is not an S3 notification; retrying cannot fix it, so it ends in the DLQ."""
+
+
+@dataclass(frozen=True)
+class LandedObject:
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    event_name: str
+
+
+def landed_objects(message_body: str) -> list[LandedObject]:
+    """The objects an S3 notification announces; none for S3's ``s3:TestEvent``."""
+    try:
+        payload = json.loads(message_body)
+    except json.JSONDecodeError as exc:
+        raise MalformedEvent("message body is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise MalformedEvent("message body is not a JSON object")
+    # S3 sends this once when a notification configuration is saved.
+    if payload.get("Event") == "s3:TestEvent":
+        return []
+    if not isinstance(payload.get("Records"), list):
+        raise MalformedEvent("message has no S3 records")
+    try:
+        return [
+            LandedObject(
+                bucket=record.s3.bucket.name,
+                # Keys arrive form-encoded: "+" is a space, "%2B" a plus.
+                key=unquote_plus(record.s3.get_object.key),
+                size=record.s3.get_object.size,
+                etag=record.s3.get_object.etag,
+                event_name=record.event_name,
+            )
+            for record in S3Event(payload).records
+            if record.event_name.startswith("ObjectCreated:")
+        ]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedEvent(f"S3 record is incomplete: {exc}") from exc

@@ -1,0 +1,42 @@
+"""The ingest queue's consumer: S3 notifications for new objects, in SQS batches.
+
+Each SQS record succeeds or fails alone (a partial batch response), so one bad
+message is retried and finally dead-lettered without holding back the others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from chalicelib.ingest.events import LandedObject, landed_objects
+from chalicelib.observability import flush_metrics, logger, metrics
+
+_processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def ingest_object(landed: LandedObject) -> None:
+    # The per-object steps (finalising uploads, checksums, image derivatives) are
+    # added by the files and IIIF features; until then ingest records the arrival.
+    logger.info(
+        "object landed",
+        extra={"bucket": landed.bucket, "key": landed.key, "size": landed.size, "etag": landed.etag},
+    )
+    metrics.add_metric(name="ObjectsLanded", unit="Count", value=1)
+
+
+def record_handler(record: SQSRecord) -> None:  # Powertools requires the name "record"
+    for landed in landed_objects(record.body):
+        ingest_object(landed)
+
+
+def handle_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+    try:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=_processor, context=context
+        )
+    finally:
+        flush_metrics()

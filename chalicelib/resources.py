@@ -1,0 +1,170 @@
+"""The AWS resources Vellum runs on, described once.
+
+The embedded stack (``local/provision.py``) creates them through the AWS APIs and
+the IaC renders them as CloudFormation, both from these definitions, so the two
+cannot drift apart. Names are not here: they come from settings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import (
+        BucketLifecycleConfigurationTypeDef,
+        CORSConfigurationTypeDef,
+        NotificationConfigurationTypeDef,
+    )
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
+
+# Every stored byte of user content lives under this prefix, and only objects
+# under it are announced to ingest; derivatives (thumbnails, tiles) live elsewhere
+# so writing them never triggers ingest again.
+DATA_PREFIX = "data/"
+
+# A multipart upload nobody completes is aborted by S3 itself after this long.
+# Presigned URLs live at most 7 days, so no client can resume after that anyway.
+ABORT_INCOMPLETE_MULTIPART_DAYS = 7
+
+# Ingest: how often a message is tried before it goes to the dead-letter queue,
+# and how long the consumer may take. AWS advises a visibility timeout of six
+# times the consumer's timeout so a slow batch is not delivered twice meanwhile.
+INGEST_MAX_RECEIVE_COUNT = 5
+INGEST_FUNCTION_TIMEOUT_SECONDS = 300
+INGEST_VISIBILITY_TIMEOUT_SECONDS = 6 * INGEST_FUNCTION_TIMEOUT_SECONDS
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: str
+    range_key: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A DynamoDB table with generic key names.
+
+    Generic keys (pk/sk, gsiNpk/gsiNsk) keep the table's shape stable while the
+    access patterns of the code that owns it grow: a new pattern is a new key
+    format, not a new table or a migration of the deployed stack.
+    """
+
+    setting: str  # the Settings field holding the table's name
+    hash_key: str = "pk"
+    range_key: str = "sk"
+    indexes: tuple[Index, ...] = field(
+        default=(Index("gsi1", "gsi1pk", "gsi1sk"), Index("gsi2", "gsi2pk", "gsi2sk"))
+    )
+    ttl_attribute: str = "expires_at"
+
+    def create_table_params(self, name: str) -> dict[str, Any]:
+        """Keyword arguments for DynamoDB ``CreateTable``."""
+        keys = {self.hash_key, self.range_key}
+        for index in self.indexes:
+            keys.update((index.hash_key, index.range_key))
+        return {
+            "TableName": name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in sorted(keys)],
+            "KeySchema": _key_schema(self.hash_key, self.range_key),
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": index.name,
+                    "KeySchema": _key_schema(index.hash_key, index.range_key),
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+                for index in self.indexes
+            ],
+        }
+
+
+def _key_schema(hash_key: str, range_key: str) -> list[dict[str, str]]:
+    return [
+        {"AttributeName": hash_key, "KeyType": "HASH"},
+        {"AttributeName": range_key, "KeyType": "RANGE"},
+    ]
+
+
+TABLES = (
+    Table(setting="files_table"),  # buckets, object versions, uploads, tags
+    Table(setting="records_table"),  # records, their versions and file entries
+)
+
+
+def data_bucket_cors(origins: list[str]) -> CORSConfigurationTypeDef:
+    """CORS for browsers that PUT parts and POST forms straight to S3.
+
+    ``ETag`` must be exposed: multipart clients (Uppy) read each part's ETag to
+    complete the upload.
+    """
+    return {
+        "CORSRules": [
+            {
+                "AllowedOrigins": origins,
+                "AllowedMethods": ["GET", "HEAD", "PUT", "POST"],
+                "AllowedHeaders": ["*"],
+                "ExposeHeaders": ["ETag"],
+                "MaxAgeSeconds": 3600,
+            }
+        ]
+    }
+
+
+def data_bucket_lifecycle() -> BucketLifecycleConfigurationTypeDef:
+    return {
+        "Rules": [
+            {
+                "ID": "abort-incomplete-multipart-uploads",
+                "Status": "Enabled",
+                "Filter": {"Prefix": ""},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_INCOMPLETE_MULTIPART_DAYS},
+            }
+        ]
+    }
+
+
+def data_bucket_notifications(ingest_queue_arn: str) -> NotificationConfigurationTypeDef:
+    return {
+        "QueueConfigurations": [
+            {
+                "Id": "ingest-new-objects",
+                "QueueArn": ingest_queue_arn,
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": DATA_PREFIX}]}},
+            }
+        ]
+    }
+
+
+def ingest_queue_attributes(
+    dlq_arn: str, queue_arn: str, bucket_arn: str
+) -> Mapping[QueueAttributeNameType, str]:
+    # Only the data bucket may send to the queue (S3 needs this grant to deliver).
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": bucket_arn}},
+            }
+        ],
+    }
+    return {
+        "VisibilityTimeout": str(INGEST_VISIBILITY_TIMEOUT_SECONDS),
+        "RedrivePolicy": json.dumps(
+            {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": INGEST_MAX_RECEIVE_COUNT}
+        ),
+        "Policy": json.dumps(policy),
+    }
+
+
+def dlq_attributes() -> Mapping[QueueAttributeNameType, str]:
+    return {"MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)}

@@ -1,0 +1,94 @@
+"""Typed settings, read once from environment variables.
+
+The same variable names are set by `.chalice/config.json`, the embedded stack
+(`local/`) and the IaC, so one table in the README documents all of them.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Literal
+
+from pydantic import AnyHttpUrl, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "VELLUM_"
+
+
+class SettingsError(RuntimeError):
+    """Raised at start-up when a variable is missing or malformed; names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+
+    stage: Literal["local", "dev", "prod"]
+    region: str = Field(validation_alias="AWS_REGION")
+
+    # Resources. Names come from the IaC (or the embedded stack); the code never derives them.
+    data_bucket: str = Field(min_length=3, max_length=63)
+    files_table: str = Field(min_length=3)
+    records_table: str = Field(min_length=3)
+    ingest_queue: str = Field(min_length=1, max_length=80)
+    ingest_dlq: str = Field(min_length=1, max_length=80)
+
+    # Where clients reach the API (behind CloudFront, the public host). Empty: the request's host.
+    public_base_url: AnyHttpUrl | None = None
+
+    # Identity. Production verifies RS256/ES256 tokens against an OIDC issuer's JWKS;
+    # the local stage alone accepts HS256 tokens signed with a local secret.
+    jwks_url: AnyHttpUrl | None = None
+    token_issuer: str | None = None
+    token_audience: str | None = None
+    local_token_secret: str | None = Field(default=None, min_length=32)
+    roles_claim: str = "roles"  # Cognito puts groups in "cognito:groups"
+    admin_role: str = "admin"
+    jwks_cache_seconds: int = Field(default=300, ge=0, le=86_400)
+
+    # S3 access. Path-style addressing is for the embedded S3 on 127.0.0.1, which has no bucket subdomains.
+    s3_addressing_style: Literal["auto", "virtual", "path"] = "auto"
+    # Origins allowed to PUT/POST straight to the data bucket from a browser.
+    cors_origins: list[str] = Field(default_factory=list)
+
+    # Limits.
+    presign_expiry_seconds: int = Field(default=900, ge=60, le=43_200)
+
+    @model_validator(mode="after")
+    def _identity_fits_stage(self) -> Settings:
+        if self.stage == "local":
+            if not self.local_token_secret:
+                raise ValueError("VELLUM_LOCAL_TOKEN_SECRET is required in the local stage")
+        else:
+            if self.local_token_secret:
+                raise ValueError("VELLUM_LOCAL_TOKEN_SECRET is allowed only in the local stage")
+            for name in ("jwks_url", "token_issuer", "token_audience"):
+                if not getattr(self, name):
+                    raise ValueError(f"{ENV_PREFIX}{name.upper()} is required outside the local stage")
+        return self
+
+
+def _variable_name(loc: tuple[int | str, ...]) -> str:
+    if not loc:
+        return "settings"
+    field = str(loc[0])
+    alias = Settings.model_fields[field].validation_alias if field in Settings.model_fields else None
+    return str(alias) if isinstance(alias, str) else f"{ENV_PREFIX}{field.upper()}"
+
+
+def load_settings() -> Settings:
+    """Read and validate the environment; raise one SettingsError listing every problem."""
+    try:
+        return Settings()  # type: ignore[call-arg]  # values come from the environment
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            if error["loc"]:
+                problems.append(f"{_variable_name(error['loc'])}: {error['msg']}")
+            else:
+                problems.append(str(error["msg"]).removeprefix("Value error, "))
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,58 @@
+"""The embedded AWS: moto in server mode on loopback, provisioned like the IaC, with its data kept on disk.
+
+Run by `local.run`; stop it with SIGINT or SIGTERM, which saves a last snapshot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from pathlib import Path
+
+from moto.server import ThreadedMotoServer
+
+from chalicelib.settings import load_settings
+from local import provision, snapshot
+
+AUTOSAVE_SECONDS = 10
+READY_FILE = "aws.ready"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--state", type=Path, required=True)
+    args = parser.parse_args()
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the app's logs
+    ready = args.state / READY_FILE
+    ready.unlink(missing_ok=True)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
+    server.start()
+    settings = load_settings()
+    snapshots = args.state / "aws"
+    try:
+        provision.create_tables(settings)
+        queue_arn = provision.create_queues(settings)
+        provision.create_data_bucket(settings)
+        # Restore before S3 notifications are on, so old objects are not ingested again.
+        restored = snapshot.restore(settings, snapshots)
+        provision.connect_notifications(settings, queue_arn)
+        print(f"embedded AWS ready on http://127.0.0.1:{args.port} ({restored} items restored)", flush=True)
+        ready.write_text(str(args.port))
+        while not stop.wait(AUTOSAVE_SECONDS):
+            snapshot.save(settings, snapshots)
+        snapshot.save(settings, snapshots)
+    finally:
+        ready.unlink(missing_ok=True)
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""The environment the local processes run in: the `local` stage of `.chalice/config.json`
+plus the endpoints of the embedded AWS, so the app finds moto exactly as it finds AWS."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+
+
+def state_dir() -> Path:
+    """Where the embedded stack keeps its data between runs (git-ignored)."""
+    return Path(os.environ.get("VELLUM_LOCAL_STATE") or ROOT / ".local")
+
+
+def stage_variables(stage: str = "local") -> dict[str, str]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return {
+        **config.get("environment_variables", {}),
+        **config["stages"][stage].get("environment_variables", {}),
+    }
+
+
+def service_environment(aws_port: int, api_port: int, state: Path) -> dict[str, str]:
+    from local.secret import load_or_create_local_secret
+
+    env = {key: value for key, value in os.environ.items() if key not in ("AWS_PROFILE", "AWS_SESSION_TOKEN")}
+    env.update(stage_variables())
+    env.update(
+        {
+            "VELLUM_LOCAL_STATE": str(state),
+            "VELLUM_LOCAL_TOKEN_SECRET": load_or_create_local_secret(state),
+            "VELLUM_PUBLIC_BASE_URL": f"http://127.0.0.1:{api_port}",
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            # moto accepts any credentials; fixed ones keep a developer's real ones out of reach.
+            "AWS_ACCESS_KEY_ID": "vellum-local",
+            "AWS_SECRET_ACCESS_KEY": "vellum-local",
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

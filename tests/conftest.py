@@ -1,0 +1,50 @@
+"""Shared fixtures: the local stage's settings, and an embedded AWS in-process (moto)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from moto import mock_aws
+
+from chalicelib import aws
+from chalicelib.auth import context
+from chalicelib.settings import Settings, get_settings
+from local import provision
+from local.environment import REGION, stage_variables
+
+LOCAL_SECRET = "a-local-test-secret-that-is-long-enough-0123456789"
+
+
+def _forget_cached_state() -> None:
+    get_settings.cache_clear()
+    context.verifier.cache_clear()
+    aws.reset_clients()
+
+
+@pytest.fixture
+def local_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The `local` stage's variables from .chalice/config.json, with fake credentials and no endpoints."""
+    for name, value in stage_variables().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("VELLUM_LOCAL_TOKEN_SECRET", LOCAL_SECRET)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    _forget_cached_state()
+    yield get_settings()
+    _forget_cached_state()
+
+
+@pytest.fixture
+def moto_aws(local_env: Settings) -> Iterator[Settings]:
+    """moto in-process with Vellum's resources provisioned as the embedded stack does."""
+    with mock_aws():
+        provision.create_tables(local_env)
+        queue_arn = provision.create_queues(local_env)
+        provision.create_data_bucket(local_env)
+        provision.connect_notifications(local_env, queue_arn)
+        yield local_env

@@ -1,0 +1,79 @@
+"""The embedded stack's data survives a restart through snapshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from moto import mock_aws
+
+from chalicelib import aws
+from chalicelib.settings import Settings
+from local import provision, snapshot
+
+KEYS = ["data/plain.txt", "data/with space/and+plus%25/ünïcödé.bin", "elsewhere/derivative.jpg"]
+
+
+def _provision(settings: Settings) -> None:
+    provision.create_tables(settings)
+    provision.create_queues(settings)
+    provision.create_data_bucket(settings)
+
+
+def test_items_and_objects_come_back_after_a_restart(moto_aws: Settings, tmp_path: Path) -> None:
+    item = {
+        "pk": {"S": "bucket#1"},
+        "sk": {"S": "meta"},
+        "size": {"N": "42"},
+        "tags": {"M": {"a": {"S": "b"}}},
+    }
+    aws.dynamodb().put_item(TableName=moto_aws.files_table, Item=item)
+    for number, key in enumerate(KEYS):
+        aws.s3().put_object(
+            Bucket=moto_aws.data_bucket,
+            Key=key,
+            Body=bytes([number]) * (1000 + number),
+            ContentType="application/x-test",
+            Metadata={"origin": f"n{number}"},
+        )
+    snapshot.save(moto_aws, tmp_path)
+
+    with mock_aws():  # a new, empty embedded AWS: what the next `make run` starts with
+        aws.reset_clients()
+        _provision(moto_aws)
+        assert snapshot.restore(moto_aws, tmp_path) == 1 + len(KEYS)
+
+        assert (
+            aws.dynamodb().get_item(TableName=moto_aws.files_table, Key={"pk": item["pk"], "sk": item["sk"]})[
+                "Item"
+            ]
+            == item
+        )
+        for number, key in enumerate(KEYS):
+            restored = aws.s3().get_object(Bucket=moto_aws.data_bucket, Key=key)
+            assert restored["Body"].read() == bytes([number]) * (1000 + number)
+            assert restored["ContentType"] == "application/x-test"
+            assert restored["Metadata"] == {"origin": f"n{number}"}
+
+
+def test_a_save_writes_only_changed_objects_and_drops_deleted_ones(
+    moto_aws: Settings, tmp_path: Path
+) -> None:
+    aws.s3().put_object(Bucket=moto_aws.data_bucket, Key="data/kept", Body=b"kept")
+    aws.s3().put_object(Bucket=moto_aws.data_bucket, Key="data/gone", Body=b"gone")
+    snapshot.save(moto_aws, tmp_path)
+    blobs = {path.name: path.stat().st_mtime_ns for path in (tmp_path / "blobs").iterdir()}
+
+    aws.s3().delete_object(Bucket=moto_aws.data_bucket, Key="data/gone")
+    aws.s3().put_object(Bucket=moto_aws.data_bucket, Key="data/new", Body=b"new")
+    snapshot.save(moto_aws, tmp_path)
+
+    after = {path.name: path.stat().st_mtime_ns for path in (tmp_path / "blobs").iterdir()}
+    assert len(after) == 2
+    kept = snapshot._blob_name(
+        "data/kept", aws.s3().head_object(Bucket=moto_aws.data_bucket, Key="data/kept")["ETag"]
+    )
+    assert after[kept] == blobs[kept]  # not written again
+
+
+def test_restoring_without_a_snapshot_loads_nothing(moto_aws: Settings, tmp_path: Path) -> None:
+    assert snapshot.restore(moto_aws, tmp_path) == 0

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from chalicelib.ingest.events import LandedObject, MalformedEvent, landed_objects
+
+
+def s3_notification(key: str, event_name: str = "ObjectCreated:Put") -> dict[str, Any]:
+    # The shape moto sends: no userIdentity, requestParameters, responseElements or sequencer.
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": "us-east-1",
+                "eventTime": "2026-11-28T12:00:00.000Z",
+                "eventName": event_name,
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "ingest-new-objects",
+                    "bucket": {"name": "vellum-local-data", "arn": "arn:aws:s3:::vellum-local-data"},
+                    "object": {"key": key, "size": 42, "eTag": "abc123"},
+                },
+            }
+        ]
+    }
+
+
+def test_keys_are_decoded_from_their_form_encoding() -> None:
+    # "+" is a space; "%2B" a literal plus; "%2F" a slash (moto encodes even that).
+    body = json.dumps(s3_notification("data%2Fmy+file%2B1%25+%C3%BC.txt"))
+
+    assert landed_objects(body) == [
+        LandedObject(
+            bucket="vellum-local-data",
+            key="data/my file+1% ü.txt",
+            size=42,
+            etag="abc123",
+            event_name="ObjectCreated:Put",
+        )
+    ]
+
+
+def test_the_test_event_s3_sends_when_notifications_are_configured_announces_nothing() -> None:
+    body = json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "vellum-local-data"})
+
+    assert landed_objects(body) == []
+
+
+def test_events_other_than_object_creation_announce_nothing() -> None:
+    assert landed_objects(json.dumps(s3_notification("data/x", "ObjectRemoved:Delete"))) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[1, 2]",
+        json.dumps({"Records": "nope"}),
+        json.dumps({"Records": [{"eventName": "ObjectCreated:Put"}]}),
+    ],
+)
+def test_a_message_that_is_not_an_s3_notification_is_malformed(body: str) -> None:
+    with pytest.raises(MalformedEvent):
+        landed_objects(body)
