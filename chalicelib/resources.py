@@ -168,3 +168,10 @@ def ingest_queue_attributes(
 
 def dlq_attributes() -> Mapping[QueueAttributeNameType, str]:
     return {"MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)}
+
+
+# API Gateway answers a path no route matches with its own 403 "Missing Authentication
+# Token". The deployed API replaces that gateway response (MISSING_AUTHENTICATION_TOKEN)
+# with this one, in Vellum's error shape; the local API server does the same.
+UNKNOWN_ROUTE_STATUS = 404
+UNKNOWN_ROUTE_MESSAGE = "No route matches this path."

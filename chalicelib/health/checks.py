@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import aws
-from chalicelib.observability import logger
+from chalicelib.observability import logger, tracer
 from chalicelib.resources import TABLES
 from chalicelib.settings import get_settings
 
@@ -47,6 +47,7 @@ def _run(name: str, probe: Callable[[], None]) -> str:
     return OK
 
 
+@tracer.capture_method
 def check_components() -> dict[str, str]:
     """Each component's state: "ok" or a sentence saying what is wrong."""
     # In parallel, so one dependency timing out does not add up with the others.

@@ -13,11 +13,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.ingest.events import LandedObject, landed_objects
-from chalicelib.observability import flush_metrics, logger, metrics
+from chalicelib.observability import flush_metrics, logger, metrics, tracer
 
 _processor = BatchProcessor(event_type=EventType.SQS)
 
 
+@tracer.capture_method
 def ingest_object(landed: LandedObject) -> None:
     # The per-object steps (finalising uploads, checksums, image derivatives) are
     # added by the files and IIIF features; until then ingest records the arrival.

@@ -91,3 +91,17 @@ def test_data_survives_a_restart_and_make_reset_wipes_it(stack: Stack) -> None:
     assert "Item" not in stack.client("dynamodb").get_item(
         TableName="vellum-local-records", Key={"pk": {"S": "record#1"}, "sk": {"S": "meta"}}
     )
+
+
+def test_an_unknown_path_is_a_404_json_error_as_the_deployed_gateway_answers(stack: Stack) -> None:
+    response = requests.get(f"{stack.api}/no/such/route", timeout=10)
+
+    assert response.status_code == 404
+    assert response.json() == {"status": 404, "message": "No route matches this path."}
+
+
+def test_a_wrong_method_is_a_405_json_error(stack: Stack) -> None:
+    response = requests.delete(f"{stack.api}/health", timeout=10)
+
+    assert response.status_code == 405
+    assert response.json() == {"status": 405, "message": "Unsupported method: DELETE"}
