@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 STATE := $(or $(VELLUM_LOCAL_STATE),.local)
 
-.PHONY: run test lint typecheck pytest token reset
+.PHONY: run test lint typecheck pytest token reset layer
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@test -x $(PY) || python3 -m venv $(VENV) || \
@@ -34,3 +34,7 @@ token: $(INSTALLED)
 
 reset:
 	rm -rf "$(STATE)"
+
+# The Lambda layer with native dependencies: layers/dist/native-$(ARCH).zip
+layer: $(INSTALLED)
+	bash layers/build.sh $(or $(ARCH),arm64)
