@@ -11,7 +11,6 @@ exception text never reaches the response.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
@@ -23,7 +22,6 @@ from jwt.exceptions import (
     ExpiredSignatureError,
     ImmatureSignatureError,
     InvalidAlgorithmError,
-    InvalidAudienceError,
     InvalidIssuedAtError,
     InvalidIssuerError,
     InvalidKeyError,
@@ -38,11 +36,10 @@ from jwt.exceptions import (
 
 from chalicelib.auth.principal import ANONYMOUS, Principal
 from chalicelib.errors import Unauthorized
+from chalicelib.observability import logger
 
 if TYPE_CHECKING:
     from chalicelib.settings import Settings
-
-logger = logging.getLogger(__name__)
 
 LOCAL_ISSUER: Final = "vellum-local"
 LOCAL_AUDIENCE: Final = "vellum"
@@ -132,26 +129,37 @@ class TokenVerifier:
         """Return the token's principal, or raise Unauthorized(invalid_token=True) saying why not."""
         header = self._checked_header(token)
         key = self._secret if self._secret is not None else self._signing_key(header)
-        required = ["exp", "sub"]
-        required += [claim for claim, wanted in (("iss", self._issuer), ("aud", self._audience)) if wanted]
+        required = ["exp", "sub"] + (["iss"] if self._issuer else [])
         try:
             claims = jwt.decode(
                 token,
                 key=key,
                 algorithms=list(self._algorithms),
                 issuer=self._issuer,
-                audience=self._audience,
                 leeway=self._leeway,
-                # Without an expected audience PyJWT refuses any token that has one.
-                options={"require": required, "verify_aud": self._audience is not None},
+                # The audience is checked below, where Cognito access tokens get their due.
+                options={"require": required, "verify_aud": False},
             )
         except PyJWTError as exc:
             raise _refusal(exc) from None
+        self._check_audience(claims)
         subject = claims["sub"]
         if not subject:
             raise _invalid("The token does not name its subject.")
         roles = parse_roles(claims.get(self._roles_claim))
         return Principal(sub=subject, roles=roles, is_admin=self._admin_role in roles)
+
+    def _check_audience(self, claims: dict[str, Any]) -> None:
+        if self._audience is None:
+            return
+        audience = claims.get("aud")
+        if audience is None:
+            # Cognito access tokens carry no "aud": they name their app client in "client_id".
+            if claims.get("token_use") == "access" and claims.get("client_id") == self._audience:
+                return
+            raise _invalid('The token lacks the "aud" claim.')
+        if self._audience not in (audience if isinstance(audience, list) else [audience]):
+            raise _invalid("The token was issued for another audience.")
 
     def _checked_header(self, token: str) -> dict[str, Any]:
         # Refuse foreign algorithms before any key is looked up: a forged header must not cost
@@ -245,7 +253,6 @@ def _invalid(message: str) -> Unauthorized:
 _REFUSALS: Final[tuple[tuple[type[PyJWTError], str], ...]] = (
     (ExpiredSignatureError, "The token has expired."),
     (ImmatureSignatureError, "The token is not valid yet."),
-    (InvalidAudienceError, "The token was issued for another audience."),
     (InvalidIssuerError, "The token was issued by an issuer Vellum does not trust."),
     (InvalidSignatureError, "The token signature is invalid."),
     # The header's algorithm passed _checked_header, so here it disagrees with the key's own.

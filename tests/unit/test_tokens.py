@@ -312,6 +312,34 @@ def test_production_mode_checks_the_audience(provider_verifier: TokenVerifier) -
     assert refusal(provider_verifier, token) == "The token was issued for another audience."
 
 
+def test_an_audience_list_naming_vellum_is_accepted(provider_verifier: TokenVerifier) -> None:
+    token = RSA_KEY.sign(provider_claims(aud=["another-app", AUDIENCE]))
+
+    assert provider_verifier.verify(token).sub == "alice"
+
+
+def test_a_cognito_access_token_names_its_app_client_instead_of_an_audience(
+    provider_verifier: TokenVerifier,
+) -> None:
+    token = RSA_KEY.sign(provider_claims(aud=None, token_use="access", client_id=AUDIENCE))
+
+    assert provider_verifier.verify(token).sub == "alice"
+
+
+def test_a_cognito_access_token_for_another_app_client_is_refused(provider_verifier: TokenVerifier) -> None:
+    token = RSA_KEY.sign(provider_claims(aud=None, token_use="access", client_id="another-app"))
+
+    assert refusal(provider_verifier, token) == 'The token lacks the "aud" claim.'
+
+
+def test_a_client_id_without_token_use_access_does_not_stand_in_for_the_audience(
+    provider_verifier: TokenVerifier,
+) -> None:
+    token = RSA_KEY.sign(provider_claims(aud=None, token_use="id", client_id=AUDIENCE))
+
+    assert refusal(provider_verifier, token) == 'The token lacks the "aud" claim.'
+
+
 def test_the_jwks_is_fetched_once_for_many_verifications(
     provider_verifier: TokenVerifier, jwks: JwksEndpoint
 ) -> None:
