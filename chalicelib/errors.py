@@ -92,3 +92,8 @@ def error_response(error: VellumError) -> Response:
         status_code=error.status,
         headers={"Content-Type": "application/json", **error.headers},
     )
+
+
+def invalid_field(field: str, problem: str) -> BadRequest:
+    """A 400 for one bad field: ``problem`` completes "The <field> is invalid: it ..."."""
+    return BadRequest(f"The {field} is invalid: it {problem}.", [FieldError(field, problem)])

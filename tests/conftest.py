@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib import aws
@@ -48,3 +49,19 @@ def moto_aws(local_env: Settings) -> Iterator[Settings]:
         provision.create_data_bucket(local_env)
         provision.connect_notifications(local_env, queue_arn)
         yield local_env
+
+
+def bearer(user: str, *, admin: bool = False) -> dict[str, str]:
+    """An Authorization header for ``user`` on the local stage."""
+    from chalicelib.auth.tokens import issue_local_token
+
+    return {"Authorization": f"Bearer {issue_local_token(LOCAL_SECRET, user, ['admin'] if admin else [])}"}
+
+
+@pytest.fixture
+def api(moto_aws: Settings) -> Iterator[Client]:
+    """The real app behind Chalice's test client, on moto."""
+    import importlib
+
+    with Client(importlib.import_module("app").app) as client:
+        yield client

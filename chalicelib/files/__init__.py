@@ -1,0 +1,1 @@
+"""Files: buckets, objects, uploads and the presigned URLs that carry their bytes."""

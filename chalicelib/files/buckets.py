@@ -1,0 +1,165 @@
+"""Buckets: create, read, change and delete them, with their limits and byte counters."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from chalicelib.auth.policy import Action, require
+from chalicelib.auth.principal import Principal
+from chalicelib.errors import Conflict, Forbidden, NotFound
+from chalicelib.files.models import BUCKET_SK, BucketItem, bucket_pk
+from chalicelib.files.planning import MAX_OBJECT_SIZE
+
+
+@dataclass(frozen=True)
+class Bucket:
+    id: str
+    owner: str
+    quota_size: int | None
+    max_file_size: int | None
+    size: int
+    used: int
+    locked: bool
+    public_read: bool
+    tags: dict[str, str]
+    created: datetime
+    updated: datetime
+
+    @property
+    def owners(self) -> frozenset[str]:
+        return frozenset({self.owner})
+
+    @property
+    def file_size_limit(self) -> int:
+        return min(self.max_file_size or MAX_OBJECT_SIZE, MAX_OBJECT_SIZE)
+
+
+ByteCount = Annotated[StrictInt, Field(ge=1)]
+
+
+class NewBucket(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    quota_size: ByteCount | None = None
+    max_file_size: ByteCount | None = None
+    public_read: StrictBool = False
+
+
+class BucketChanges(NewBucket):
+    public_read: StrictBool | None = None  # type: ignore[assignment]
+    locked: StrictBool | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _from_item(item: BucketItem) -> Bucket:
+    return Bucket(
+        id=item.id,
+        owner=item.owner,
+        quota_size=int(item.quota_size) if item.quota_size is not None else None,
+        max_file_size=int(item.max_file_size) if item.max_file_size is not None else None,
+        size=int(item.size),
+        used=int(item.used),
+        locked=bool(item.locked),
+        public_read=bool(item.public_read),
+        tags=dict(item.tags or {}),
+        created=item.created,
+        updated=item.updated,
+    )
+
+
+def create_bucket(principal: Principal, spec: NewBucket) -> Bucket:
+    require(principal, Action.BUCKET_CREATE, None)
+    assert principal.sub is not None  # bucket-create needs a signed-in principal
+    now = _now()
+    bucket_id = str(uuid.uuid4())
+    item = BucketItem(
+        pk=bucket_pk(bucket_id),
+        sk=BUCKET_SK,
+        id=bucket_id,
+        owner=principal.sub,
+        quota_size=spec.quota_size,
+        max_file_size=spec.max_file_size,
+        public_read=spec.public_read,
+        created=now,
+        updated=now,
+    )
+    item.save(condition=BucketItem.pk.does_not_exist())
+    return _from_item(item)
+
+
+def load_bucket(bucket_id: str) -> Bucket | None:
+    try:
+        item = BucketItem.get(bucket_pk(bucket_id), BUCKET_SK, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return None if item.deleted else _from_item(item)
+
+
+def get_bucket(principal: Principal, bucket_id: str, action: Action = Action.BUCKET_READ) -> Bucket:
+    """The bucket, if it exists and ``principal`` may do ``action`` on it."""
+    bucket = load_bucket(bucket_id)
+    if bucket is None:
+        raise NotFound("No bucket with this id.")
+    require(principal, action, bucket)
+    return bucket
+
+
+def require_writable(bucket: Bucket) -> None:
+    if bucket.locked:
+        raise Forbidden("The bucket is locked: its files cannot change.")
+
+
+def update_bucket(principal: Principal, bucket_id: str, changes: BucketChanges) -> Bucket:
+    bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
+    if bucket.locked and not principal.is_admin:
+        raise Forbidden("The bucket is locked: only an admin can change or unlock it.")
+    given = changes.model_dump(exclude_unset=True)
+    actions: list[Any] = [BucketItem.updated.set(_now())]
+    condition = BucketItem.deleted == False  # noqa: E712 (a pynamodb condition, not a comparison)
+    for name, value in given.items():
+        attribute = getattr(BucketItem, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    if given.get("quota_size") is not None:
+        # Not below what is stored and reserved: checked in the same write, so no upload slips in between.
+        condition &= BucketItem.used <= given["quota_size"]
+    item = BucketItem(pk=bucket_pk(bucket_id), sk=BUCKET_SK)
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if _condition_failed(exc):
+            raise Conflict(
+                "The quota cannot be lower than the bytes the bucket holds and reserves."
+            ) from None
+        raise
+    return _from_item(item)
+
+
+def delete_bucket(principal: Principal, bucket_id: str) -> None:
+    """Soft delete: the bucket disappears; its data goes when nothing else (a snapshot) shares it."""
+    bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
+    if bucket.locked:
+        raise Forbidden("The bucket is locked: it cannot be deleted.")
+    item = BucketItem(pk=bucket_pk(bucket_id), sk=BUCKET_SK)
+    try:
+        item.update(
+            actions=[BucketItem.deleted.set(True), BucketItem.updated.set(_now())],
+            condition=BucketItem.locked == False,  # noqa: E712
+        )
+    except UpdateError as exc:
+        if _condition_failed(exc):  # locked since we read it
+            raise Forbidden("The bucket is locked: it cannot be deleted.") from None
+        raise
+
+
+def _condition_failed(exc: Exception) -> bool:
+    cause = getattr(exc, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"

@@ -1,0 +1,138 @@
+"""The files domain's items in the files table (generic pk/sk keys, see chalicelib.resources).
+
+    B#{bucket}        #BUCKET                    a bucket, its limits and byte counters
+    B#{bucket}        H#{key}                    the head (current) version of a key
+    B#{bucket}        V#{key}\\x00{version id}    every version of a key, delete markers included
+    B#{bucket}        U#{upload}                 an upload in progress (or finished)
+    F#{file}          #FILE                      stored bytes, shared by every version that names them
+
+'\\x00' cannot occur in a key (control characters are refused), so a key's versions sort
+together and before any longer key that starts with it. Version ids sort by time, so a
+key's newest version comes last. gsi1 finds a version by its id alone.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.settings import get_settings
+
+BUCKET_SK = "#BUCKET"
+FILE_SK = "#FILE"
+KEY_END = "\x00"
+
+
+def bucket_pk(bucket_id: str) -> str:
+    return f"B#{bucket_id}"
+
+
+def head_sk(key: str) -> str:
+    return f"H#{key}"
+
+
+def version_sk(key: str, version_id: str) -> str:
+    return f"V#{key}{KEY_END}{version_id}"
+
+
+def upload_sk(upload_id: str) -> str:
+    return f"U#{upload_id}"
+
+
+def file_pk(file_id: str) -> str:
+    return f"F#{file_id}"
+
+
+def version_gsi1pk(version_id: str) -> str:
+    return f"VER#{version_id}"
+
+
+class _FilesTable(Model):
+    class Meta:
+        table_name = get_settings().files_table
+        region = get_settings().region
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class BucketItem(_FilesTable):
+    id = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    quota_size = NumberAttribute(null=True)
+    max_file_size = NumberAttribute(null=True)
+    # size: bytes of every version; used: size plus bytes reserved by uploads in progress.
+    # Quota is enforced on used, in one conditional update, so concurrent uploads cannot overshoot.
+    size = NumberAttribute(default=0)
+    used = NumberAttribute(default=0)
+    locked = BooleanAttribute(default=False)
+    public_read = BooleanAttribute(default=False)
+    deleted = BooleanAttribute(default=False)
+    tags = JSONAttribute(default=dict)
+    created = UTCDateTimeAttribute()
+    updated = UTCDateTimeAttribute()
+
+
+class VersionIdIndex(GlobalSecondaryIndex["ObjectVersionItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class ObjectVersionItem(_FilesTable):
+    """A version of a key, or (with sk H#key) the copy of the head version that listings read."""
+
+    bucket_id = UnicodeAttribute()
+    key = UnicodeAttribute()
+    version_id = UnicodeAttribute()
+    file_id = UnicodeAttribute(null=True)  # None for a delete marker
+    size = NumberAttribute(default=0)
+    mimetype = UnicodeAttribute(null=True)
+    checksum = UnicodeAttribute(null=True)
+    delete_marker = BooleanAttribute(default=False)
+    tags = JSONAttribute(default=dict)
+    created = UTCDateTimeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_version_id = VersionIdIndex()
+
+
+class UploadItem(_FilesTable):
+    id = UnicodeAttribute()
+    bucket_id = UnicodeAttribute()
+    key = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    version_id = UnicodeAttribute()  # the version completion creates, minted up front
+    file_id = UnicodeAttribute()
+    s3_key = UnicodeAttribute()
+    s3_upload_id = UnicodeAttribute(null=True)  # None: a single presigned PUT
+    size = NumberAttribute()
+    part_size = NumberAttribute()
+    part_count = NumberAttribute()
+    content_type = UnicodeAttribute(null=True)
+    checksum = UnicodeAttribute(null=True)  # "sha256:<hex>" when the client declared one
+    state = UnicodeAttribute(default="pending")  # pending -> completing -> completed | aborted
+    completing_since = UTCDateTimeAttribute(null=True)
+    created = UTCDateTimeAttribute()
+    expires = UTCDateTimeAttribute()
+
+
+class FileItem(_FilesTable):
+    id = UnicodeAttribute()
+    s3_key = UnicodeAttribute()
+    size = NumberAttribute()
+    checksum = UnicodeAttribute(null=True)
+    refs = NumberAttribute(default=1)  # versions naming this file; the bytes go when it reaches 0
+    last_check_at = UTCDateTimeAttribute(null=True)
+    last_check = BooleanAttribute(null=True)
+    created = UTCDateTimeAttribute()

@@ -1,0 +1,20 @@
+"""Absolute URLs for the links in responses."""
+
+from __future__ import annotations
+
+from chalice.app import Request
+
+from chalicelib.settings import get_settings
+
+
+def base_url(request: Request) -> str:
+    """Where clients reach the API: the configured public URL, else what the request came to."""
+    configured = get_settings().public_base_url
+    if configured:
+        return str(configured).rstrip("/")
+    headers = request.headers
+    scheme = headers.get("x-forwarded-proto", "http").split(",")[0].strip()
+    host = headers.get("host", "localhost")
+    # API Gateway's own domain serves the API under its stage name; a custom domain does not.
+    stage = request.context.get("stage") if host.endswith(".amazonaws.com") else None
+    return f"{scheme}://{host}" + (f"/{stage}" if stage else "")

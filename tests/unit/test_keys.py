@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.errors import BadRequest
+from chalicelib.files.keys import MAX_KEY_BYTES, decode_key, encode_key, validate_key
+
+AWKWARD_KEYS = [
+    "plain.txt",
+    "a/b/c.csv",
+    "with space and+plus and %25 percent",
+    "ünïcödé/中文/😀.png",
+    "trailing/",
+    "~tilde=equals&amp?query#hash",
+    "é" * (MAX_KEY_BYTES // 2),  # exactly 1024 bytes
+]
+
+
+@pytest.mark.parametrize("key", AWKWARD_KEYS)
+def test_every_valid_key_round_trips_through_its_path_form(key: str) -> None:
+    segment = encode_key(key)
+
+    assert decode_key(segment) == key
+    assert set(segment) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("", "must be a non-empty string"),
+        (42, "must be a non-empty string"),
+        ("a" * (MAX_KEY_BYTES + 1), "must be at most 1024 bytes in UTF-8"),
+        ("é" * (MAX_KEY_BYTES // 2) + "x", "must be at most 1024 bytes in UTF-8"),
+        ("line\nbreak", "must not contain control characters"),
+        ("nul\x00", "must not contain control characters"),
+        ("del\x7f", "must not contain control characters"),
+        ("c1\x85", "must not contain control characters"),
+        ("a/./b", "must not contain '.' or '..' segments"),
+        ("../escape", "must not contain '.' or '..' segments"),
+        ("..", "must not contain '.' or '..' segments"),
+    ],
+)
+def test_invalid_keys_are_refused_with_the_reason(key: object, problem: str) -> None:
+    with pytest.raises(BadRequest) as error:
+        validate_key(key)
+
+    assert error.value.errors[0].field == "key"
+    assert error.value.errors[0].message == problem
+
+
+@pytest.mark.parametrize("key", ["..a", "a..b", ".hidden", "a/.b"])
+def test_dots_inside_a_segment_are_fine(key: str) -> None:
+    assert validate_key(key) == key
+
+
+@pytest.mark.parametrize("segment", ["not base64!", "YQ=", "YWJj=", "_w", "Li4"])
+def test_a_path_segment_that_is_not_a_canonical_encoding_of_a_valid_key_is_refused(segment: str) -> None:
+    # "_w" decodes to invalid UTF-8; "Li4" is ".."; "YQ=" and "YWJj=" carry padding.
+    with pytest.raises(BadRequest):
+        decode_key(segment)
