@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
+    from boto3 import Session
+    from botocore.credentials import ReadOnlyCredentials
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
@@ -31,30 +33,39 @@ def _config(**extra: Any) -> Any:
 
 
 @functools.cache
-def s3() -> S3Client:
+def session() -> Session:
     import boto3
 
+    return boto3.Session(region_name=get_settings().region)
+
+
+def frozen_credentials() -> ReadOnlyCredentials:
+    """The credentials in force now (a Lambda role's rotate), for signing URLs ourselves."""
+    credentials = session().get_credentials()
+    if credentials is None:
+        raise RuntimeError("no AWS credentials are configured")
+    return credentials.get_frozen_credentials()
+
+
+@functools.cache
+def s3() -> S3Client:
     settings = get_settings()
     # SigV4 always: boto3 still signs presigned URLs with SigV2 in some regions.
     config = _config(signature_version="s3v4", s3={"addressing_style": settings.s3_addressing_style})
-    return boto3.client("s3", region_name=settings.region, config=config)
+    return session().client("s3", config=config)
 
 
 @functools.cache
 def dynamodb() -> DynamoDBClient:
-    import boto3
-
-    return boto3.client("dynamodb", region_name=get_settings().region, config=_config())
+    return session().client("dynamodb", config=_config())
 
 
 @functools.cache
 def sqs() -> SQSClient:
-    import boto3
-
-    return boto3.client("sqs", region_name=get_settings().region, config=_config())
+    return session().client("sqs", config=_config())
 
 
 def reset_clients() -> None:
     """Forget the clients, for tests that change endpoints or settings."""
-    for factory in (s3, dynamodb, sqs):
+    for factory in (s3, dynamodb, sqs, session):
         factory.cache_clear()

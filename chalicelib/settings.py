@@ -52,6 +52,11 @@ class Settings(BaseSettings):
 
     # Limits.
     presign_expiry_seconds: int = Field(default=900, ge=60, le=43_200)
+    # An upload not completed by then is aborted and its reserved quota released (at most the 7 days
+    # after which the data bucket's lifecycle rule aborts it in S3 anyway).
+    upload_expiry_seconds: int = Field(default=2 * 86_400, ge=3_600, le=7 * 86_400)
+    multipart_threshold: int = Field(default=100 * 1024**2, ge=5 * 1024**2, le=5 * 1024**3)
+    max_parts_per_signing: int = Field(default=1_000, ge=1, le=10_000)
 
     @model_validator(mode="after")
     def _identity_fits_stage(self) -> Settings:
@@ -71,8 +76,9 @@ def _variable_name(loc: tuple[int | str, ...]) -> str:
     if not loc:
         return "settings"
     field = str(loc[0])
-    alias = Settings.model_fields[field].validation_alias if field in Settings.model_fields else None
-    return str(alias) if isinstance(alias, str) else f"{ENV_PREFIX}{field.upper()}"
+    if field not in Settings.model_fields:
+        return field  # pydantic reports a field read from an alias (AWS_REGION) by the alias
+    return f"{ENV_PREFIX}{field.upper()}"
 
 
 def load_settings() -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,23 @@ from local.environment import REGION, stage_variables
 LOCAL_SECRET = "a-local-test-secret-that-is-long-enough-0123456789"
 
 
+def _local_stage_environment() -> dict[str, str]:
+    return {
+        **stage_variables(),
+        "VELLUM_LOCAL_TOKEN_SECRET": LOCAL_SECRET,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+
+
+# Modules that bind to settings when imported (the pynamodb models, as on Lambda) are imported by
+# test modules at collection, before any fixture runs: give them the local stage from the start.
+for _name, _value in _local_stage_environment().items():
+    os.environ.setdefault(_name, _value)
+
+
 def _forget_cached_state() -> None:
     get_settings.cache_clear()
     context.verifier.cache_clear()
@@ -26,13 +44,8 @@ def _forget_cached_state() -> None:
 @pytest.fixture
 def local_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """The `local` stage's variables from .chalice/config.json, with fake credentials and no endpoints."""
-    for name, value in stage_variables().items():
+    for name, value in _local_stage_environment().items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("VELLUM_LOCAL_TOKEN_SECRET", LOCAL_SECRET)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     _forget_cached_state()

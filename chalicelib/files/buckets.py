@@ -12,7 +12,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
-from chalicelib.errors import Conflict, Forbidden, NotFound
+from chalicelib.errors import Conflict, Forbidden, NotFound, invalid_field
 from chalicelib.files.models import BUCKET_SK, BucketItem, bucket_pk
 from chalicelib.files.planning import MAX_OBJECT_SIZE
 
@@ -163,3 +163,41 @@ def delete_bucket(principal: Principal, bucket_id: str) -> None:
 def _condition_failed(exc: Exception) -> bool:
     cause = getattr(exc, "cause_response_code", None)
     return cause == "ConditionalCheckFailedException"
+
+
+def reserve_bytes(bucket: Bucket, nbytes: int) -> None:
+    """Count ``nbytes`` against the bucket's quota before they are uploaded, or refuse them.
+
+    One conditional update: two uploads racing for the last bytes of a quota cannot both win.
+    """
+    condition = (BucketItem.deleted == False) & (BucketItem.locked == False)  # noqa: E712
+    if bucket.quota_size is None:
+        condition &= BucketItem.quota_size.does_not_exist()
+    else:
+        # The quota we checked against must still be the quota.
+        condition &= (BucketItem.quota_size == bucket.quota_size) & (
+            BucketItem.used <= bucket.quota_size - nbytes
+        )
+    try:
+        BucketItem(pk=bucket_pk(bucket.id), sk=BUCKET_SK).update(
+            actions=[BucketItem.used.add(nbytes)], condition=condition
+        )
+    except UpdateError as exc:
+        if not _condition_failed(exc):
+            raise
+        current = load_bucket(bucket.id)
+        if current is None:
+            raise NotFound("No bucket with this id.") from None
+        require_writable(current)
+        if current.quota_size != bucket.quota_size:
+            reserve_bytes(current, nbytes)  # the quota changed meanwhile: decide on the new one
+            return
+        raise invalid_field(
+            "size",
+            f"exceeds the bucket's quota: {max((current.quota_size or 0) - current.used, 0)} bytes are left",
+        ) from None
+
+
+def release_bytes(bucket_id: str, nbytes: int) -> None:
+    """Give back bytes reserved for an upload that did not complete."""
+    BucketItem(pk=bucket_pk(bucket_id), sk=BUCKET_SK).update(actions=[BucketItem.used.add(-nbytes)])

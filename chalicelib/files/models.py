@@ -13,6 +13,9 @@ key's newest version comes last. gsi1 finds a version by its id alone.
 
 from __future__ import annotations
 
+import secrets
+import time
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -28,6 +31,11 @@ from chalicelib.settings import get_settings
 BUCKET_SK = "#BUCKET"
 FILE_SK = "#FILE"
 KEY_END = "\x00"
+
+
+def new_version_id() -> str:
+    """A version id that sorts by creation time: 48-bit milliseconds, then 80 random bits, in hex."""
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
 def bucket_pk(bucket_id: str) -> str:
@@ -112,7 +120,7 @@ class UploadItem(_FilesTable):
     bucket_id = UnicodeAttribute()
     key = UnicodeAttribute()
     owner = UnicodeAttribute()
-    version_id = UnicodeAttribute()  # the version completion creates, minted up front
+    version_id = UnicodeAttribute(null=True)  # the version completion created
     file_id = UnicodeAttribute()
     s3_key = UnicodeAttribute()
     s3_upload_id = UnicodeAttribute(null=True)  # None: a single presigned PUT
@@ -121,7 +129,8 @@ class UploadItem(_FilesTable):
     part_count = NumberAttribute()
     content_type = UnicodeAttribute(null=True)
     checksum = UnicodeAttribute(null=True)  # "sha256:<hex>" when the client declared one
-    state = UnicodeAttribute(default="pending")  # pending -> completing -> completed | aborted
+    state = UnicodeAttribute(default="pending")  # pending -> completing -> completed | failed | aborted
+    failure = UnicodeAttribute(null=True)
     completing_since = UTCDateTimeAttribute(null=True)
     created = UTCDateTimeAttribute()
     expires = UTCDateTimeAttribute()

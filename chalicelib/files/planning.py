@@ -68,6 +68,25 @@ def plan_upload(size: object, part_size: object = None, multipart_threshold: int
     return UploadPlan(size=size, part_size=chosen, part_count=-(-size // chosen))
 
 
+def parse_part_numbers(text: str, part_count: int, limit: int) -> list[int]:
+    """Part numbers from "1-500", "2,5,9" or "7" (mixed too), each within the plan, at most ``limit``."""
+    numbers: set[int] = set()
+    try:
+        for piece in text.split(","):
+            first, _, last = piece.strip().partition("-")
+            start, end = int(first), int(last or first)
+            if start > end:
+                raise ValueError(piece)
+            if end - start + 1 + len(numbers) > limit:
+                raise invalid_field("partNumbers", f"asks for more than {limit} parts at once")
+            numbers.update(range(start, end + 1))
+    except ValueError:
+        raise invalid_field("partNumbers", 'must look like "1-500" or "1,2,5"') from None
+    if not numbers or min(numbers) < 1 or max(numbers) > part_count:
+        raise invalid_field("partNumbers", f"must be between 1 and {part_count}")
+    return sorted(numbers)
+
+
 def _smallest_part_size_for(size: int) -> int:
     """The smallest whole-MiB part size that keeps ``size`` within 10,000 parts."""
     per_part = -(-size // MAX_PARTS)

@@ -6,6 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.files.buckets import Bucket
+from chalicelib.files.keys import encode_key
+from chalicelib.files.objects import ObjectVersion
+from chalicelib.files.uploads import SignedRequest, Upload
 
 
 def timestamp(moment: datetime) -> str:
@@ -28,4 +31,62 @@ def bucket_json(bucket: Bucket, base: str) -> dict[str, Any]:
         "created": timestamp(bucket.created),
         "updated": timestamp(bucket.updated),
         "links": bucket_links(base, bucket.id),
+    }
+
+
+def object_url(base: str, bucket_id: str, key: str) -> str:
+    return f"{base}/files/{bucket_id}/{encode_key(key)}"
+
+
+def version_json(version: ObjectVersion, base: str) -> dict[str, Any]:
+    own = object_url(base, version.bucket_id, version.key)
+    return {
+        "key": version.key,
+        "version_id": version.version_id,
+        "is_head": version.is_head,
+        "size": version.size,
+        "mimetype": version.mimetype,
+        "checksum": version.checksum,
+        "delete_marker": version.delete_marker,
+        "tags": version.tags,
+        "created": timestamp(version.created),
+        "links": {
+            "self": own,
+            "version": f"{own}?versionId={version.version_id}",
+            "download": f"{own}?download",
+        },
+    }
+
+
+def upload_json(upload: Upload, base: str) -> dict[str, Any]:
+    own = object_url(base, upload.bucket_id, upload.key)
+    return {
+        "id": upload.id,
+        "bucket_id": upload.bucket_id,
+        "key": upload.key,
+        "size": upload.size,
+        "part_size": upload.part_size,
+        "part_count": upload.part_count,
+        "multipart": upload.multipart,
+        "content_type": upload.content_type,
+        "checksum": upload.checksum,
+        "state": upload.state,
+        "created": timestamp(upload.created),
+        "expires": timestamp(upload.expires),
+        "links": {
+            "self": f"{own}?uploadId={upload.id}",
+            "sign": f"{own}?uploadId={upload.id}&partNumbers=1-{upload.part_count}",
+            "complete": f"{own}?uploadId={upload.id}",
+            "object": own,
+        },
+    }
+
+
+def signed_request_json(request: SignedRequest) -> dict[str, Any]:
+    return {
+        "part_number": request.part_number,
+        "size": request.size,
+        "method": request.method,
+        "url": request.url,
+        "headers": request.headers,
     }

@@ -13,6 +13,7 @@ from chalicelib.files.planning import (
     MiB,
     TiB,
     UploadPlan,
+    parse_part_numbers,
     plan_upload,
 )
 
@@ -105,3 +106,24 @@ def test_part_numbers_outside_the_plan_have_no_length() -> None:
         plan.part_length(0)
     with pytest.raises(ValueError):
         plan.part_length(6)
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [("1-5", [1, 2, 3, 4, 5]), ("7", [7]), ("2,5,9", [2, 5, 9]), ("1-3,2-4, 10", [1, 2, 3, 4, 10])],
+)
+def test_part_numbers_are_read_from_ranges_and_lists(text: str, numbers: list[int]) -> None:
+    assert parse_part_numbers(text, part_count=10, limit=100) == numbers
+
+
+@pytest.mark.parametrize("text", ["", "a-b", "5-1", "0", "11", "1-11", "1,,2", "-3"])
+def test_part_numbers_outside_the_plan_or_malformed_are_refused(text: str) -> None:
+    with pytest.raises(BadRequest) as error:
+        parse_part_numbers(text, part_count=10, limit=100)
+
+    assert error.value.errors[0].field == "partNumbers"
+
+
+def test_too_many_part_numbers_at_once_are_refused() -> None:
+    with pytest.raises(BadRequest, match="more than 500 parts"):
+        parse_part_numbers("1-501", part_count=10_000, limit=500)

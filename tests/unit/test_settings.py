@@ -16,7 +16,7 @@ def test_a_missing_variable_is_named_in_the_error(
 ) -> None:
     monkeypatch.delenv("VELLUM_FILES_TABLE")
 
-    with pytest.raises(SettingsError, match="VELLUM_FILES_TABLE: Field required"):
+    with pytest.raises(SettingsError, match=r"^invalid settings: VELLUM_FILES_TABLE: Field required$"):
         load_settings()
 
 
@@ -34,7 +34,7 @@ def test_aws_region_is_read_from_the_variable_lambda_sets(
 ) -> None:
     monkeypatch.delenv("AWS_REGION")
 
-    with pytest.raises(SettingsError, match="AWS_REGION: Field required"):
+    with pytest.raises(SettingsError, match=r"^invalid settings: AWS_REGION: Field required$"):
         load_settings()
 
 

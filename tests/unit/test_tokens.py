@@ -490,8 +490,10 @@ def _settings(**values: Any) -> Settings:
         "records_table": "vellum-records",
         "ingest_queue": "vellum-ingest",
         "ingest_dlq": "vellum-ingest-dlq",
+        # Given here so the test session's local-stage environment does not leak in.
+        "local_token_secret": None,
     }
-    return Settings(**resources, **values)
+    return Settings(**{**resources, **values})
 
 
 def test_the_local_stage_verifies_local_tokens() -> None:

@@ -1,0 +1,103 @@
+"""The data bucket, as the files service needs it: multipart uploads, object facts, presigned URLs.
+
+Object keys in S3 are opaque and immutable (``data/{file id}``), never built from user keys,
+so no user key can reach another bucket's bytes and a renamed or snapshotted file is never copied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from botocore.exceptions import ClientError
+
+from chalicelib import aws
+from chalicelib.files.signing import S3Presigner, credentials_from
+from chalicelib.resources import DATA_PREFIX
+from chalicelib.settings import get_settings
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    number: int
+    etag: str
+    size: int
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    etag: str
+
+
+def s3_key(file_id: str) -> str:
+    return f"{DATA_PREFIX}{file_id}"
+
+
+def presigner() -> S3Presigner:
+    """A signer for URLs signed now, with the credentials in force now."""
+    settings = get_settings()
+    endpoint = aws.s3().meta.endpoint_url
+    if urlsplit(endpoint).hostname in (None, "s3.amazonaws.com"):
+        # The regional endpoint: the global one redirects requests for buckets outside us-east-1.
+        endpoint = f"https://s3.{settings.region}.amazonaws.com"
+    return S3Presigner(
+        region=settings.region,
+        endpoint_url=endpoint,
+        addressing_style=settings.s3_addressing_style,
+        credentials=credentials_from(aws.frozen_credentials()),
+    )
+
+
+def start_multipart(key: str, content_type: str | None) -> str:
+    params = {"Bucket": get_settings().data_bucket, "Key": key}
+    if content_type:
+        params["ContentType"] = content_type
+    return aws.s3().create_multipart_upload(**params)["UploadId"]  # type: ignore[arg-type]
+
+
+def list_parts(key: str, upload_id: str) -> list[StoredPart]:
+    """Every part S3 holds for the upload (ListParts pages hold 1,000 parts)."""
+    parts: list[StoredPart] = []
+    pages = (
+        aws.s3()
+        .get_paginator("list_parts")
+        .paginate(Bucket=get_settings().data_bucket, Key=key, UploadId=upload_id)
+    )
+    for page in pages:
+        parts.extend(
+            StoredPart(number=part["PartNumber"], etag=part["ETag"], size=part["Size"])
+            for part in page.get("Parts", [])
+        )
+    return parts
+
+
+def complete_multipart(key: str, upload_id: str, parts: list[StoredPart]) -> None:
+    aws.s3().complete_multipart_upload(
+        Bucket=get_settings().data_bucket,
+        Key=key,
+        UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": p.number, "ETag": p.etag} for p in parts]},
+    )
+
+
+def abort_multipart(key: str, upload_id: str) -> None:
+    try:
+        aws.s3().abort_multipart_upload(Bucket=get_settings().data_bucket, Key=key, UploadId=upload_id)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
+            raise
+
+
+def stat(key: str) -> StoredObject | None:
+    try:
+        head = aws.s3().head_object(Bucket=get_settings().data_bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return StoredObject(size=head["ContentLength"], etag=head["ETag"])
+
+
+def delete(key: str) -> None:
+    aws.s3().delete_object(Bucket=get_settings().data_bucket, Key=key)
