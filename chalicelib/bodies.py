@@ -15,6 +15,22 @@ Body = TypeVar("Body", bound=BaseModel)
 MAX_BODY_BYTES = 256 * 1024
 
 
+class _DuplicateName(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _refuse_duplicate_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of two equal names; a client sending both meant something else.
+    result: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in result:
+            raise _DuplicateName(name)
+        result[name] = value
+    return result
+
+
 def parse_body(model: type[Body], request: Request, *, allow_empty: bool = False) -> Body:
     raw = request.raw_body or b""
     if isinstance(raw, str):
@@ -26,7 +42,9 @@ def parse_body(model: type[Body], request: Request, *, allow_empty: bool = False
             raise BadRequest("The body must be a JSON object.")
         raw = b"{}"
     try:
-        data: Any = json.loads(raw)
+        data: Any = json.loads(raw, object_pairs_hook=_refuse_duplicate_names)
+    except _DuplicateName as duplicate:
+        raise BadRequest(f"The body names {duplicate.name!r} twice in one object.") from None
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("The body is not valid JSON.") from None
     if not isinstance(data, dict):

@@ -16,6 +16,8 @@ from chalicelib.errors import Conflict, Forbidden, NotFound, invalid_field
 from chalicelib.files.models import BUCKET_SK, BucketItem, bucket_pk
 from chalicelib.files.planning import MAX_OBJECT_SIZE
 
+NO_SUCH_BUCKET = "No bucket with this id."
+
 
 @dataclass(frozen=True)
 class Bucket:
@@ -108,8 +110,12 @@ def get_bucket(principal: Principal, bucket_id: str, action: Action = Action.BUC
     """The bucket, if it exists and ``principal`` may do ``action`` on it."""
     bucket = load_bucket(bucket_id)
     if bucket is None:
-        raise NotFound("No bucket with this id.")
-    require(principal, action, bucket)
+        raise NotFound(NO_SUCH_BUCKET)
+    try:
+        require(principal, action, bucket)
+    except NotFound:
+        # The very answer a missing bucket gets, so a hidden one cannot be told from it.
+        raise NotFound(NO_SUCH_BUCKET) from None
     return bucket
 
 
@@ -187,7 +193,7 @@ def reserve_bytes(bucket: Bucket, nbytes: int) -> None:
             raise
         current = load_bucket(bucket.id)
         if current is None:
-            raise NotFound("No bucket with this id.") from None
+            raise NotFound(NO_SUCH_BUCKET) from None
         require_writable(current)
         if current.quota_size != bucket.quota_size:
             reserve_bytes(current, nbytes)  # the quota changed meanwhile: decide on the new one
@@ -201,3 +207,11 @@ def reserve_bytes(bucket: Bucket, nbytes: int) -> None:
 def release_bytes(bucket_id: str, nbytes: int) -> None:
     """Give back bytes reserved for an upload that did not complete."""
     BucketItem(pk=bucket_pk(bucket_id), sk=BUCKET_SK).update(actions=[BucketItem.used.add(-nbytes)])
+
+
+def set_bucket_tags(principal: Principal, bucket_id: str, tags: dict[str, str]) -> Bucket:
+    bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
+    require_writable(bucket)
+    item = BucketItem(pk=bucket_pk(bucket.id), sk=BUCKET_SK)
+    item.update(actions=[BucketItem.tags.set(tags), BucketItem.updated.set(_now())])
+    return _from_item(item)

@@ -23,8 +23,10 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.settings import get_settings
 
@@ -36,6 +38,11 @@ KEY_END = "\x00"
 def new_version_id() -> str:
     """A version id that sorts by creation time: 48-bit milliseconds, then 80 random bits, in hex."""
     return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
+
+
+def transaction() -> TransactWrite:
+    """A DynamoDB transaction: all its writes happen, or none."""
+    return TransactWrite(connection=Connection(region=get_settings().region))
 
 
 def bucket_pk(bucket_id: str) -> str:

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import base64
+import json
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.auth.policy import Action
 from chalicelib.auth.principal import Principal
-from chalicelib.errors import NotFound
+from chalicelib.errors import Conflict, NotFound, invalid_field
 from chalicelib.files import storage
-from chalicelib.files.buckets import get_bucket
+from chalicelib.files.buckets import get_bucket, require_writable
 from chalicelib.files.downloads import response_headers
 from chalicelib.files.keys import validate_key
-from chalicelib.files.models import ObjectVersionItem, bucket_pk, head_sk, version_sk
+from chalicelib.files.models import (
+    BUCKET_SK,
+    FILE_SK,
+    BucketItem,
+    FileItem,
+    ObjectVersionItem,
+    bucket_pk,
+    file_pk,
+    head_sk,
+    new_version_id,
+    transaction,
+    version_sk,
+)
 from chalicelib.settings import get_settings
 
 
@@ -114,3 +131,166 @@ def download_url(
         expires_in=settings.presign_expiry_seconds,
         response_headers=response_headers(version.key, version.mimetype, download=download),
     )
+
+
+@dataclass(frozen=True)
+class Page:
+    versions: list[ObjectVersion]
+    cursor: str | None  # where the next page starts; None on the last page
+
+
+def _encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(last_key).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None, bucket_id: str) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        last_key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        # A cursor names a position in one bucket; one from another bucket would read its keys.
+        if last_key["pk"]["S"] != bucket_pk(bucket_id):
+            raise ValueError("cursor of another bucket")
+    except (ValueError, KeyError, TypeError):
+        raise invalid_field("cursor", "is not a cursor this listing gave out") from None
+    return dict(last_key)
+
+
+def list_objects(
+    principal: Principal, bucket_id: str, *, prefix: str, versions: bool, limit: int, cursor: str | None
+) -> Page:
+    """Head objects by key (or, with ``versions``, every version, oldest first within a key)."""
+    bucket = get_bucket(principal, bucket_id, Action.BUCKET_READ_VERSIONS if versions else Action.BUCKET_READ)
+    if prefix:
+        validate_key(prefix, "prefix")
+    marker = "V#" if versions else "H#"
+    results = ObjectVersionItem.query(
+        bucket_pk(bucket.id),
+        ObjectVersionItem.sk.startswith(marker + prefix),
+        limit=limit,
+        last_evaluated_key=_decode_cursor(cursor, bucket.id),
+        consistent_read=True,
+    )
+    items = list(results)
+    if not versions:
+        return Page(
+            [from_item(item, is_head=True) for item in items], _encode_cursor(results.last_evaluated_key)
+        )
+    heads = _head_version_ids(bucket.id, {item.key for item in items})
+    listed = [from_item(item, is_head=heads.get(item.key) == item.version_id) for item in items]
+    return Page(listed, _encode_cursor(results.last_evaluated_key))
+
+
+def _head_version_ids(bucket_id: str, keys: set[str]) -> dict[str, str]:
+    if not keys:
+        return {}
+    heads = ObjectVersionItem.batch_get([(bucket_pk(bucket_id), head_sk(key)) for key in keys])
+    return {item.key: item.version_id for item in heads}
+
+
+def delete_object(principal: Principal, bucket_id: str, key: str) -> ObjectVersion:
+    """A delete marker becomes the key's newest version; the older versions and their bytes stay."""
+    bucket = get_bucket(principal, bucket_id, Action.OBJECT_DELETE)
+    require_writable(bucket)
+    head = head_version(bucket.id, validate_key(key))
+    marker = ObjectVersion(
+        bucket_id=bucket.id,
+        key=head.key,
+        version_id=new_version_id(),
+        file_id=None,
+        size=0,
+        mimetype=None,
+        checksum=None,
+        delete_marker=True,
+        tags={},
+        created=datetime.now(UTC),
+        is_head=True,
+    )
+    try:
+        with transaction() as writes:
+            writes.save(version_item(marker, as_head=False), condition=ObjectVersionItem.pk.does_not_exist())
+            writes.delete(
+                ObjectVersionItem(pk=bucket_pk(bucket.id), sk=head_sk(head.key)),
+                condition=ObjectVersionItem.version_id == head.version_id,
+            )
+    except TransactWriteError:
+        raise Conflict("The object changed while it was being deleted; try again.") from None
+    return marker
+
+
+def delete_version(principal: Principal, bucket_id: str, key: str, version_id: str) -> None:
+    """Remove one version for good; its bytes go once no version (here or in a snapshot) names them."""
+    bucket = get_bucket(principal, bucket_id, Action.OBJECT_DELETE_VERSION)
+    require_writable(bucket)
+    version = get_version(bucket.id, validate_key(key), version_id)
+    older = [
+        item
+        for item in ObjectVersionItem.query(
+            bucket_pk(bucket.id),
+            ObjectVersionItem.sk.startswith(version_sk(version.key, "")),
+            scan_index_forward=False,
+            consistent_read=True,
+        )
+        if item.version_id != version.version_id
+    ]
+    with transaction() as writes:
+        writes.delete(
+            ObjectVersionItem(pk=bucket_pk(bucket.id), sk=version_sk(version.key, version.version_id)),
+            condition=ObjectVersionItem.pk.exists(),
+        )
+        if version.is_head:
+            # The next newest version takes over, unless it is a delete marker (or there is none).
+            successor = older[0] if older and older[0].version_id < version.version_id else None
+            head_key = ObjectVersionItem(pk=bucket_pk(bucket.id), sk=head_sk(version.key))
+            if successor is None or successor.delete_marker:
+                writes.delete(head_key, condition=ObjectVersionItem.version_id == version.version_id)
+            else:
+                writes.save(
+                    version_item(from_item(successor, is_head=True), as_head=True),
+                    condition=ObjectVersionItem.version_id == version.version_id,
+                )
+        if version.file_id is not None:
+            writes.update(
+                BucketItem(pk=bucket_pk(bucket.id), sk=BUCKET_SK),
+                actions=[BucketItem.size.add(-version.size), BucketItem.used.add(-version.size)],
+            )
+            writes.update(FileItem(pk=file_pk(version.file_id), sk=FILE_SK), actions=[FileItem.refs.add(-1)])
+    if version.file_id is not None:
+        release_file(version.file_id)
+
+
+def release_file(file_id: str) -> None:
+    """Delete a file's bytes and record once no version names it any more."""
+    try:
+        stored = FileItem.get(file_pk(file_id), FILE_SK, consistent_read=True)
+    except FileItem.DoesNotExist:
+        return
+    if stored.refs > 0:
+        return
+    storage.delete(stored.s3_key)
+    stored.delete(condition=FileItem.refs <= 0)
+
+
+def set_tags(
+    principal: Principal, bucket_id: str, key: str, version_id: str | None, tags: dict[str, str]
+) -> ObjectVersion:
+    """Replace the tags of the head version (or of ``version_id``)."""
+    bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
+    require_writable(bucket)
+    key = validate_key(key)
+    version = get_version(bucket.id, key, version_id) if version_id else head_version(bucket.id, key)
+    with transaction() as writes:
+        writes.update(
+            ObjectVersionItem(pk=bucket_pk(bucket.id), sk=version_sk(key, version.version_id)),
+            actions=[ObjectVersionItem.tags.set(tags)],
+            condition=ObjectVersionItem.pk.exists(),
+        )
+        if version.is_head:
+            writes.update(
+                ObjectVersionItem(pk=bucket_pk(bucket.id), sk=head_sk(key)),
+                actions=[ObjectVersionItem.tags.set(tags)],
+                condition=ObjectVersionItem.version_id == version.version_id,
+            )
+    return replace(version, tags=tags)

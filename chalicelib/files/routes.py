@@ -7,12 +7,13 @@ protocol lives under the object route, told apart by query parameters, as in inv
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.auth.context import current_principal
 from chalicelib.bodies import parse_body
-from chalicelib.errors import BadRequest
+from chalicelib.errors import BadRequest, invalid_field
 from chalicelib.files import buckets, objects, uploads
 from chalicelib.files.keys import decode_key
 from chalicelib.files.planning import parse_part_numbers
@@ -22,10 +23,14 @@ from chalicelib.files.serializers import (
     upload_json,
     version_json,
 )
+from chalicelib.files.tags import TagSet, validate_tags
 from chalicelib.links import base_url
 from chalicelib.settings import get_settings
 
 blueprint = Blueprint(__name__)
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
 
 
 def _query() -> dict[str, str]:
@@ -48,11 +53,46 @@ def create_bucket() -> Response:
 @blueprint.route("/files/{bucket_id}", methods=["GET"])
 def read_bucket(bucket_id: str) -> Response:
     request = blueprint.current_request
-    if "uploads" in _query():
-        found = uploads.list_uploads(current_principal(), bucket_id)
-        return _json({"uploads": [upload_json(upload, base_url(request)) for upload in found]})
-    bucket = buckets.get_bucket(current_principal(), bucket_id)
-    return _json(bucket_json(bucket, base_url(request)))
+    query = _query()
+    principal = current_principal()
+    base = base_url(request)
+    if "uploads" in query:
+        found = uploads.list_uploads(principal, bucket_id)
+        return _json({"uploads": [upload_json(upload, base) for upload in found]})
+    if "tags" in query:
+        return _json({"tags": buckets.get_bucket(principal, bucket_id).tags})
+    page = objects.list_objects(
+        principal,
+        bucket_id,
+        prefix=query.get("prefix", ""),
+        versions="versions" in query,
+        limit=_limit(query),
+        cursor=query.get("cursor"),
+    )
+    body = bucket_json(buckets.get_bucket(principal, bucket_id), base)
+    body["contents"] = [version_json(version, base) for version in page.versions]
+    if page.cursor:
+        following = {key: value for key, value in query.items() if key != "cursor"}
+        following["cursor"] = page.cursor
+        body["links"]["next"] = f"{body['links']['self']}?{urlencode(following)}"
+    return _json(body)
+
+
+def _limit(query: dict[str, str]) -> int:
+    text = query.get("limit", str(DEFAULT_PAGE_SIZE))
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
+        raise invalid_field("limit", f"must be a whole number from 1 to {MAX_PAGE_SIZE}")
+    return int(text)
+
+
+@blueprint.route("/files/{bucket_id}", methods=["PUT"])
+def put_bucket_tags(bucket_id: str) -> Response:
+    request = blueprint.current_request
+    if "tags" not in _query():
+        raise BadRequest("PUT to a bucket needs ?tags (replace its tags).")
+    tags = validate_tags(parse_body(TagSet, request).root)
+    bucket = buckets.set_bucket_tags(current_principal(), bucket_id, tags)
+    return _json({"tags": bucket.tags})
 
 
 @blueprint.route("/files/{bucket_id}", methods=["HEAD"])
@@ -124,16 +164,38 @@ def get_object(bucket_id: str, key: str) -> Response:
         body = upload_json(upload, base_url(request))
         body["parts"] = [{"part_number": p.number, "etag": p.etag, "size": p.size} for p in parts]
         return _json(body)
+    if "meta" in query:
+        version = objects.read_object(principal, bucket_id, object_key, query.get("versionId"))
+        return _json(version_json(version, base_url(request)))
+    if "tags" in query:
+        version = objects.read_object(principal, bucket_id, object_key, query.get("versionId"))
+        return _json({"tags": version.tags})
     url = objects.download_url(
         principal, bucket_id, object_key, query.get("versionId"), download="download" in query
     )
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
 
 
+@blueprint.route("/files/{bucket_id}/{key}", methods=["PUT"])
+def put_object_tags(bucket_id: str, key: str) -> Response:
+    request = blueprint.current_request
+    query = _query()
+    if "tags" not in query:
+        raise BadRequest("PUT to an object needs ?tags: its bytes go straight to S3 (POST ?uploads).")
+    tags = validate_tags(parse_body(TagSet, request).root)
+    version = objects.set_tags(current_principal(), bucket_id, decode_key(key), query.get("versionId"), tags)
+    return _json({"tags": version.tags})
+
+
 @blueprint.route("/files/{bucket_id}/{key}", methods=["DELETE"])
 def delete_object(bucket_id: str, key: str) -> Response:
     query = _query()
+    principal = current_principal()
+    object_key = decode_key(key)
     if "uploadId" in query:
-        uploads.abort_upload(current_principal(), bucket_id, decode_key(key), query["uploadId"])
-        return Response(body="", status_code=204)
-    raise BadRequest("DELETE of an object needs ?uploadId= for now.")
+        uploads.abort_upload(principal, bucket_id, object_key, query["uploadId"])
+    elif "versionId" in query:
+        objects.delete_version(principal, bucket_id, object_key, query["versionId"])
+    else:
+        objects.delete_object(principal, bucket_id, object_key)
+    return Response(body="", status_code=204)

@@ -28,6 +28,7 @@ def bucket_json(bucket: Bucket, base: str) -> dict[str, Any]:
         "max_file_size": bucket.max_file_size,
         "locked": bucket.locked,
         "public_read": bucket.public_read,
+        "tags": bucket.tags,
         "created": timestamp(bucket.created),
         "updated": timestamp(bucket.updated),
         "links": bucket_links(base, bucket.id),

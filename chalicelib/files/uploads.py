@@ -20,9 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.policy import Action
 from chalicelib.auth.principal import Principal
@@ -47,6 +45,7 @@ from chalicelib.files.models import (
     file_pk,
     head_sk,
     new_version_id,
+    transaction,
     upload_sk,
     version_sk,
 )
@@ -433,8 +432,8 @@ def _record(item: UploadItem, claimed_at: datetime) -> ObjectVersion:
     head = version_item(version, as_head=True)
     for with_head in (True, False):
         try:
-            with TransactWrite(connection=Connection(region=get_settings().region)) as transaction:
-                transaction.update(
+            with transaction() as writes:
+                writes.update(
                     item,
                     actions=[
                         UploadItem.state.set("completed"),
@@ -443,18 +442,18 @@ def _record(item: UploadItem, claimed_at: datetime) -> ObjectVersion:
                     condition=(UploadItem.state == "completing")
                     & (UploadItem.completing_since == claimed_at),
                 )
-                transaction.save(stored, condition=FileItem.pk.does_not_exist())
-                transaction.save(
+                writes.save(stored, condition=FileItem.pk.does_not_exist())
+                writes.save(
                     version_item(version, as_head=False), condition=ObjectVersionItem.pk.does_not_exist()
                 )
                 if with_head:
                     # A version completed later (a larger, time-ordered id) keeps the head.
-                    transaction.save(
+                    writes.save(
                         head,
                         condition=ObjectVersionItem.pk.does_not_exist()
                         | (ObjectVersionItem.version_id < version.version_id),
                     )
-                transaction.update(
+                writes.update(
                     BucketItem(pk=bucket_pk(item.bucket_id), sk=BUCKET_SK),
                     actions=[BucketItem.size.add(version.size), BucketItem.updated.set(now)],
                 )
