@@ -6,6 +6,7 @@ protocol lives under the object route, told apart by query parameters, as in inv
 
 from __future__ import annotations
 
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -174,6 +175,19 @@ def get_object(bucket_id: str, key: str) -> Response:
         principal, bucket_id, object_key, query.get("versionId"), download="download" in query
     )
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
+
+
+@blueprint.route("/files/{bucket_id}/{key}", methods=["HEAD"])
+def object_exists(bucket_id: str, key: str) -> Response:
+    version = objects.read_object(current_principal(), bucket_id, decode_key(key), _query().get("versionId"))
+    return Response(
+        body="",
+        status_code=200,
+        headers={
+            "ETag": f'"{version.version_id}"',
+            "Last-Modified": format_datetime(version.created, usegmt=True),
+        },
+    )
 
 
 @blueprint.route("/files/{bucket_id}/{key}", methods=["PUT"])

@@ -59,6 +59,12 @@ COMPLETION_LEASE = timedelta(seconds=120)
 # How long a second, concurrent completion waits for the first one's result (API Gateway: 29 s).
 COMPLETION_WAIT_SECONDS = 20.0
 
+ENDED = {
+    "completed": "The upload is complete",
+    "failed": "The upload failed",
+    "aborted": "The upload was aborted",
+}
+
 MimeType = Annotated[str, Field(max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+(\s*;.*)?$")]
 Sha256 = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
 
@@ -209,7 +215,7 @@ def sign_upload(
     item = _load(bucket, key, upload_id)
     upload = _from_item(item)
     if upload.state != "pending":
-        raise Conflict(f"The upload is {upload.state}: it takes no more bytes.")
+        raise Conflict(f"{ENDED.get(upload.state, 'The upload is being completed')}: it takes no more bytes.")
     settings = get_settings()
     signer = storage.presigner()
     expires_in = settings.presign_expiry_seconds
@@ -339,8 +345,8 @@ def _wait_for_completion(bucket: Bucket, key: str, upload_id: str) -> ObjectVers
         item = _load(bucket, key, upload_id)
         if item.state == "completed":
             return _completed_version(item)
-        if item.state in ("failed", "aborted"):
-            raise Conflict(f"The upload is {item.state}" + (f": {item.failure}" if item.failure else "."))
+        if item.state in ENDED:
+            raise Conflict(ENDED[item.state] + (f": {item.failure}." if item.failure else "."))
         if time.monotonic() > deadline:
             raise Conflict("Another request is completing this upload; ask again in a moment.")
         time.sleep(0.25)

@@ -240,3 +240,14 @@ def test_writes_to_a_locked_bucket_are_refused(api: Client) -> None:
     assert call(api, "delete", object_path(bucket, "doc.txt"))[0] == 403
     assert call(api, "put", f"{object_path(bucket, 'doc.txt')}?tags", {"a": "b"})[0] == 403
     assert download(api, bucket, "doc.txt").content == b"x"
+
+
+def test_head_of_an_object_answers_its_version_without_a_body(api: Client) -> None:
+    bucket = new_bucket(api)
+    version = store(api, bucket, "doc.txt", b"x")
+
+    response = api.http.head(object_path(bucket, "doc.txt"), headers=ALICE)
+
+    assert response.status_code == 200
+    assert response.headers["ETag"] == f'"{version["version_id"]}"'
+    assert api.http.head(object_path(bucket, "nothing"), headers=ALICE).status_code == 404
