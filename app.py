@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from chalice.app import Chalice, SQSEvent
 
 from chalicelib.auth.routes import blueprint as auth_routes
+from chalicelib.files.companion import blueprint as companion_routes
 from chalicelib.files.routes import blueprint as files_routes
 from chalicelib.health.routes import blueprint as health_routes
 from chalicelib.ingest.handler import handle_batch
@@ -22,6 +23,7 @@ app.register_middleware(handle_http, "http")
 app.register_blueprint(health_routes)
 app.register_blueprint(auth_routes)
 app.register_blueprint(files_routes)
+app.register_blueprint(companion_routes)
 
 
 @app.on_sqs_message(queue=settings.ingest_queue, batch_size=10)

@@ -12,8 +12,10 @@ from typing import Any
 from chalice.app import Request, Response
 
 from chalicelib.auth.context import authenticate
+from chalicelib.auth.session import token_from_cookies
 from chalicelib.errors import VellumError, error_body, error_response
 from chalicelib.observability import flush_metrics, logger, metrics
+from chalicelib.settings import get_settings
 
 REQUEST_ID_HEADER = "X-Request-Id"
 
@@ -23,7 +25,7 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
     logger.set_correlation_id(request_id)
     logger.append_keys(method=request.method, path=request.path)
     try:
-        authenticate(request.headers.get("authorization"))
+        authenticate(_credentials(request))
         response = get_response(request)
     except VellumError as error:
         response = error_response(error)
@@ -32,12 +34,37 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
         response = Response(body={"Code": "InternalServerError"}, status_code=500)
     response = _as_vellum_error(response, request_id)
     response.headers[REQUEST_ID_HEADER] = request_id
+    response.headers.update(cors_headers(request.headers.get("origin")))
     if response.status_code >= 500:
         metrics.add_metric(name="ServerErrors", unit="Count", value=1)
     logger.info("request served", extra={"status": response.status_code})
     logger.remove_keys(["method", "path"])
     flush_metrics()
     return response
+
+
+def _credentials(request: Request) -> str | None:
+    """The Authorization header, else the session cookie's token as if it were one."""
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        return str(authorization)
+    token = token_from_cookies(request.headers.get("cookie"))
+    return f"Bearer {token}" if token else None
+
+
+def cors_headers(origin: str | None) -> dict[str, str]:
+    """CORS for the configured origins; credentials only for origins named explicitly, never for "*"."""
+    allowed = get_settings().cors_origins
+    if not origin or (origin not in allowed and "*" not in allowed):
+        return {}
+    headers = {
+        "Access-Control-Allow-Origin": origin,
+        "Vary": "Origin",
+        "Access-Control-Expose-Headers": f"ETag, Location, {REQUEST_ID_HEADER}",
+    }
+    if origin in allowed:
+        headers["Access-Control-Allow-Credentials"] = "true"
+    return headers
 
 
 def _request_id(request: Request) -> str:

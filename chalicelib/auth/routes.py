@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Blueprint
+from chalice.app import Blueprint, Response
 
 from chalicelib.auth.context import current_principal
+from chalicelib.auth.session import expired_session_cookie, session_cookie
+from chalicelib.errors import Unauthorized
+from chalicelib.settings import get_settings
 
 blueprint = Blueprint(__name__)
 
@@ -13,3 +16,20 @@ blueprint = Blueprint(__name__)
 def me() -> dict[str, Any]:
     """Who the caller is, so a client can check its token."""
     return current_principal().to_json()
+
+
+@blueprint.route("/session", methods=["POST"])
+def start_session() -> Response:
+    """Trade the bearer token for a session cookie (for clients that send no headers: Uppy v6)."""
+    authorization = blueprint.current_request.headers.get("authorization", "")
+    if current_principal().anonymous or not authorization.lower().startswith("bearer "):
+        raise Unauthorized("Send the bearer token to trade for a session cookie.")
+    token = authorization.split(" ", 1)[1].strip()
+    cookie = session_cookie(token, secure=get_settings().stage != "local")
+    return Response(body="", status_code=204, headers={"Set-Cookie": cookie, "Cache-Control": "no-store"})
+
+
+@blueprint.route("/session", methods=["DELETE"])
+def end_session() -> Response:
+    cookie = expired_session_cookie(secure=get_settings().stage != "local")
+    return Response(body="", status_code=204, headers={"Set-Cookie": cookie})

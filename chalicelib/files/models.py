@@ -32,6 +32,7 @@ from chalicelib.settings import get_settings
 
 BUCKET_SK = "#BUCKET"
 FILE_SK = "#FILE"
+FILE_UPLOAD_SK = "#UPLOAD"
 KEY_END = "\x00"
 
 
@@ -130,10 +131,13 @@ class UploadItem(_FilesTable):
     version_id = UnicodeAttribute(null=True)  # the version completion created
     file_id = UnicodeAttribute()
     s3_key = UnicodeAttribute()
-    s3_upload_id = UnicodeAttribute(null=True)  # None: a single presigned PUT
-    size = NumberAttribute()
-    part_size = NumberAttribute()
-    part_count = NumberAttribute()
+    kind = UnicodeAttribute(default="put")  # "put", "post" (a browser form) or "multipart"
+    s3_upload_id = UnicodeAttribute(null=True)  # multipart only
+    # Unknown (None) until completion when a client (stock Uppy) does not declare the size.
+    size = NumberAttribute(null=True)
+    part_size = NumberAttribute(null=True)
+    part_count = NumberAttribute(null=True)
+    reserved = NumberAttribute(default=0)  # bytes of quota this upload holds
     content_type = UnicodeAttribute(null=True)
     checksum = UnicodeAttribute(null=True)  # "sha256:<hex>" when the client declared one
     state = UnicodeAttribute(default="pending")  # pending -> completing -> completed | failed | aborted
@@ -141,6 +145,13 @@ class UploadItem(_FilesTable):
     completing_since = UTCDateTimeAttribute(null=True)
     created = UTCDateTimeAttribute()
     expires = UTCDateTimeAttribute()
+
+
+class FilePointerItem(_FilesTable):
+    """F#{file} / #UPLOAD: which upload a stored object belongs to, for ingest to finalise it."""
+
+    bucket_id = UnicodeAttribute()
+    upload_id = UnicodeAttribute()
 
 
 class FileItem(_FilesTable):

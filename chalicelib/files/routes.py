@@ -17,7 +17,7 @@ from chalicelib.bodies import parse_body
 from chalicelib.errors import BadRequest, invalid_field
 from chalicelib.files import buckets, objects, uploads
 from chalicelib.files.keys import decode_key
-from chalicelib.files.planning import parse_part_numbers
+from chalicelib.files.planning import MAX_PARTS, parse_part_numbers
 from chalicelib.files.serializers import (
     bucket_json,
     signed_request_json,
@@ -150,7 +150,7 @@ def get_object(bucket_id: str, key: str) -> Response:
         if "partNumbers" in query:
             upload = uploads.get_upload(principal, bucket_id, object_key, upload_id)
             numbers = parse_part_numbers(
-                query["partNumbers"], upload.part_count, get_settings().max_parts_per_signing
+                query["partNumbers"], upload.part_count or MAX_PARTS, get_settings().max_parts_per_signing
             )
             upload, signed = uploads.sign_upload(principal, bucket_id, object_key, upload_id, numbers)
             return _json(

@@ -7,6 +7,7 @@ so no user key can reach another bucket's bytes and a renamed or snapshotted fil
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
@@ -101,3 +102,13 @@ def stat(key: str) -> StoredObject | None:
 
 def delete(key: str) -> None:
     aws.s3().delete_object(Bucket=get_settings().data_bucket, Key=key)
+
+
+def presigned_post(
+    key: str, fields: dict[str, str], conditions: list[Any], expires_in: int
+) -> dict[str, Any]:
+    """A browser form upload (S3 POST policy); botocore signs it once per upload, so speed is no concern."""
+    post = aws.s3().generate_presigned_post(
+        Bucket=get_settings().data_bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
+    )
+    return {"method": "POST", "url": post["url"], "fields": post["fields"]}

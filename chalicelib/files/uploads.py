@@ -17,18 +17,19 @@ import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib.auth.policy import Action
 from chalicelib.auth.principal import Principal
-from chalicelib.errors import BadRequest, Conflict, FieldError, NotFound, invalid_field
+from chalicelib.errors import BadRequest, Conflict, FieldError, NotFound, VellumError, invalid_field
 from chalicelib.files import storage
 from chalicelib.files.buckets import (
     Bucket,
     get_bucket,
+    load_bucket,
     release_bytes,
     require_writable,
     reserve_bytes,
@@ -37,8 +38,10 @@ from chalicelib.files.keys import validate_key
 from chalicelib.files.models import (
     BUCKET_SK,
     FILE_SK,
+    FILE_UPLOAD_SK,
     BucketItem,
     FileItem,
+    FilePointerItem,
     ObjectVersionItem,
     UploadItem,
     bucket_pk,
@@ -50,8 +53,9 @@ from chalicelib.files.models import (
     version_sk,
 )
 from chalicelib.files.objects import ObjectVersion, from_item, version_item
-from chalicelib.files.planning import UploadPlan, plan_upload
+from chalicelib.files.planning import MAX_PARTS, MIN_PART_SIZE, UploadPlan, plan_upload
 from chalicelib.observability import logger, metrics
+from chalicelib.resources import DATA_PREFIX
 from chalicelib.settings import get_settings
 
 # A completion that has not finished after this long is presumed dead and may be taken over.
@@ -96,9 +100,10 @@ class Upload:
     id: str
     bucket_id: str
     key: str
-    size: int
-    part_size: int
-    part_count: int
+    kind: str
+    size: int | None
+    part_size: int | None
+    part_count: int | None
     content_type: str | None
     checksum: str | None
     state: str
@@ -108,17 +113,20 @@ class Upload:
 
     @property
     def multipart(self) -> bool:
-        return self.plan.multipart
+        return self.kind == "multipart"
 
     @property
-    def plan(self) -> UploadPlan:
+    def plan(self) -> UploadPlan | None:
+        """The parts as planned; None when the client did not declare the file's size."""
+        if self.size is None or self.part_size is None or self.part_count is None:
+            return None
         return UploadPlan(size=self.size, part_size=self.part_size, part_count=self.part_count)
 
 
 @dataclass(frozen=True)
 class SignedRequest:
     part_number: int | None  # None: the single PUT of a small file
-    size: int
+    size: int | None  # the signed Content-Length; None when the size is not known yet
     method: str
     url: str
     headers: dict[str, str]
@@ -133,9 +141,10 @@ def _from_item(item: UploadItem) -> Upload:
         id=item.id,
         bucket_id=item.bucket_id,
         key=item.key,
-        size=int(item.size),
-        part_size=int(item.part_size),
-        part_count=int(item.part_count),
+        kind=item.kind,
+        size=_int_or_none(item.size),
+        part_size=_int_or_none(item.part_size),
+        part_count=_int_or_none(item.part_count),
         content_type=item.content_type,
         checksum=item.checksum,
         state=item.state,
@@ -145,45 +154,74 @@ def _from_item(item: UploadItem) -> Upload:
     )
 
 
+def _int_or_none(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
 def initiate_upload(principal: Principal, bucket_id: str, key: str, spec: NewUpload) -> Upload:
+    """The Invenio-style door: the client declares the size, Vellum plans the parts."""
     bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
     require_writable(bucket)
+    plan = plan_upload(spec.size, spec.part_size, get_settings().multipart_threshold)
+    kind = "multipart" if plan.multipart else "put"
+    return begin_upload(principal, bucket, key, kind, plan, spec.content_type, spec.checksum)
+
+
+def begin_upload(
+    principal: Principal,
+    bucket: Bucket,
+    key: str,
+    kind: str,
+    plan: UploadPlan | None,
+    content_type: str | None,
+    checksum: str | None = None,
+) -> Upload:
+    """Record an upload, reserving its quota now if its size is known (else at completion)."""
     key = validate_key(key)
-    settings = get_settings()
-    plan = plan_upload(spec.size, spec.part_size, settings.multipart_threshold)
-    if plan.size > bucket.file_size_limit:
+    if plan is not None and plan.size > bucket.file_size_limit:
         raise invalid_field(
             "size", f"exceeds the bucket's largest file size of {bucket.file_size_limit} bytes"
         )
     assert principal.sub is not None  # bucket-update is never granted to anonymous callers
-    reserve_bytes(bucket, plan.size)
+    reserved = plan.size if plan is not None else 0
+    if reserved:
+        reserve_bytes(bucket, reserved)
+    settings = get_settings()
     now = _now()
     file_id = str(uuid.uuid4())
+    upload_id = str(uuid.uuid4())
     item = UploadItem(
         pk=bucket_pk(bucket.id),
-        sk="",
-        id=str(uuid.uuid4()),
+        sk=upload_sk(upload_id),
+        id=upload_id,
         bucket_id=bucket.id,
         key=key,
         owner=principal.sub,
+        kind=kind,
         file_id=file_id,
         s3_key=storage.s3_key(file_id),
-        size=plan.size,
-        part_size=plan.part_size,
-        part_count=plan.part_count,
-        content_type=spec.content_type or mimetypes.guess_type(key)[0] or None,
-        checksum=spec.checksum,
+        size=plan.size if plan else None,
+        part_size=plan.part_size if plan else None,
+        part_count=plan.part_count if plan else None,
+        reserved=reserved,
+        content_type=content_type or mimetypes.guess_type(key)[0] or None,
+        checksum=checksum,
         created=now,
         expires=now + timedelta(seconds=settings.upload_expiry_seconds),
     )
-    item.sk = upload_sk(item.id)
     try:
-        if plan.multipart:
+        if kind == "multipart":
             item.s3_upload_id = storage.start_multipart(item.s3_key, item.content_type)
+        if kind == "post":
+            # No completion call follows a browser form: ingest finds the upload from the stored object.
+            FilePointerItem(
+                pk=file_pk(file_id), sk=FILE_UPLOAD_SK, bucket_id=bucket.id, upload_id=upload_id
+            ).save()
         item.save(condition=UploadItem.pk.does_not_exist())
     except Exception:
         # Nothing half-written: give the reservation back (and the S3 upload, if it started).
-        release_bytes(bucket.id, plan.size)
+        if reserved:
+            release_bytes(bucket.id, reserved)
         if item.s3_upload_id:
             storage.abort_multipart(item.s3_key, item.s3_upload_id)
         raise
@@ -221,7 +259,10 @@ def sign_upload(
     expires_in = settings.presign_expiry_seconds
     bucket_name = settings.data_bucket
     checksum = _checksum_header(upload.checksum)
+    if upload.kind == "post":
+        raise Conflict("This upload is sent as a browser form; it has no parts to sign.")
     if not upload.multipart:
+        assert upload.size is not None  # a single PUT is always planned from a declared size
         url = signer.presign_put_object(
             bucket_name,
             item.s3_key,
@@ -240,12 +281,49 @@ def sign_upload(
     plan = upload.plan
     requests = []
     for number in part_numbers or [1]:
-        size = plan.part_length(number)
-        url = signer.presign_upload_part(
-            bucket_name, item.s3_key, item.s3_upload_id, number, content_length=size, expires_in=expires_in
-        )
-        requests.append(SignedRequest(number, size, "PUT", url, {"Content-Length": str(size)}))
+        if not 1 <= number <= MAX_PARTS:
+            raise invalid_field("partNumbers", f"must be between 1 and {MAX_PARTS}")
+        # Without a declared size there is no plan to pin; completion checks the parts instead.
+        size = plan.part_length(number) if plan else None
+        if size is None:
+            query = {"partNumber": str(number), "uploadId": item.s3_upload_id}
+            url = signer.presign("PUT", bucket_name, item.s3_key, expires_in=expires_in, query=query)
+        else:
+            url = signer.presign_upload_part(
+                bucket_name,
+                item.s3_key,
+                item.s3_upload_id,
+                number,
+                content_length=size,
+                expires_in=expires_in,
+            )
+        headers = {"Content-Length": str(size)} if size is not None else {}
+        requests.append(SignedRequest(number, size, "PUT", url, headers))
     return upload, requests
+
+
+def presigned_post(upload: Upload) -> dict[str, Any]:
+    """A browser form upload to S3 whose policy pins the key, the type and the allowed sizes."""
+    settings = get_settings()
+    item = UploadItem.get(bucket_pk(upload.bucket_id), upload_sk(upload.id), consistent_read=True)
+    fields = {"Content-Type": upload.content_type or "application/octet-stream"}
+    low, high = (upload.size, upload.size) if upload.size else (1, upload_limit(upload.bucket_id))
+    conditions: list[Any] = [
+        {"Content-Type": fields["Content-Type"]},
+        ["content-length-range", low, high],
+    ]
+    return storage.presigned_post(item.s3_key, fields, conditions, settings.presign_expiry_seconds)
+
+
+def upload_limit(bucket_id: str) -> int:
+    """The most bytes one more file may have in this bucket now: its file size limit, its free quota."""
+    bucket = load_bucket(bucket_id)
+    if bucket is None:
+        raise NotFound("No bucket with this id.")
+    free = bucket.quota_size - bucket.used if bucket.quota_size is not None else bucket.file_size_limit
+    if free < 1:
+        raise invalid_field("size", "exceeds the bucket's quota: 0 bytes are left")
+    return min(bucket.file_size_limit, free)
 
 
 def _checksum_header(checksum: str | None) -> str | None:
@@ -293,7 +371,8 @@ def _discard(item: UploadItem) -> None:
     if item.s3_upload_id:
         storage.abort_multipart(item.s3_key, item.s3_upload_id)
     storage.delete(item.s3_key)
-    release_bytes(item.bucket_id, int(item.size))
+    if item.reserved:
+        release_bytes(item.bucket_id, int(item.reserved))
 
 
 def complete_upload(
@@ -360,41 +439,73 @@ def _completed_version(item: UploadItem) -> ObjectVersion:
 
 
 def _verify(item: UploadItem, completion: Completion) -> list[storage.StoredPart]:
-    """The parts to complete with, if what S3 holds is exactly the plan; else fail the upload."""
+    """The parts to complete with, if what S3 holds is what was planned; else fail the upload.
+
+    An upload without a declared size gets its size here, and its quota reserved here.
+    """
     plan = _from_item(item).plan
     if item.s3_upload_id is None:
         stored = storage.stat(item.s3_key)
         if stored is None:
             _release_claim(item)
-            raise BadRequest("The file has not been uploaded yet: PUT it to the signed URL first.")
-        if stored.size != plan.size:
+            raise BadRequest("The file has not been uploaded yet: send it to the signed URL first.")
+        if plan is not None and stored.size != plan.size:
             _fail(item, f"the uploaded file has {stored.size} bytes, not the declared {plan.size}")
+        _settle_size(item, stored.size)
         return []
     parts = {part.number: part for part in storage.list_parts(item.s3_key, item.s3_upload_id)}
-    missing = [n for n in range(1, plan.part_count + 1) if n not in parts]
+    given = {part.part_number: part.etag.strip('"') for part in completion.parts or []}
+    count = plan.part_count if plan else max([*parts, *given], default=0)
+    missing = [n for n in range(1, count + 1) if n not in parts] or ([] if count else [1])
     if missing:
         # The upload stays open: the client can still send these parts and complete again.
         _release_claim(item)
         shown = ", ".join(str(n) for n in missing[:20]) + (", ..." if len(missing) > 20 else "")
         raise BadRequest(
-            f"{len(missing)} of {plan.part_count} parts are missing: {shown}.",
+            f"{len(missing)} of {max(count, 1)} parts are missing: {shown}.",
             [FieldError("parts", f"part {n} is missing") for n in missing[:20]],
         )
-    extra = sorted(n for n in parts if n > plan.part_count)
+    extra = sorted(n for n in parts if n > count)
     if extra:
-        _fail(item, f"parts beyond the plan's {plan.part_count} were uploaded: {extra[:20]}")
-    wrong = [(n, parts[n].size, plan.part_length(n)) for n in range(1, plan.part_count + 1)]
-    wrong = [entry for entry in wrong if entry[1] != entry[2]]
-    if wrong:
-        number, got, wanted = wrong[0]
-        _fail(item, f"part {number} has {got} bytes, not the planned {wanted}")
+        _fail(item, f"parts beyond the plan's {count} were uploaded: {extra[:20]}")
+    sizes = [parts[n].size for n in range(1, count + 1)]
+    expected = [plan.part_length(n) for n in range(1, count + 1)] if plan else _even_parts(sizes)
+    for number, (got, wanted) in enumerate(zip(sizes, expected, strict=True), start=1):
+        if got != wanted:
+            _fail(item, f"part {number} has {got} bytes, not the planned {wanted}")
     if completion.parts is not None:
-        given = {part.part_number: part.etag.strip('"') for part in completion.parts}
         held = {n: part.etag.strip('"') for n, part in parts.items()}
         if given != held:
             differing = sorted(n for n in set(given) | set(held) if given.get(n) != held.get(n))
             _fail(item, f"the ETags given for parts {differing[:20]} are not those S3 holds")
-    return [parts[n] for n in range(1, plan.part_count + 1)]
+    _settle_size(item, sum(sizes))
+    return [parts[n] for n in range(1, count + 1)]
+
+
+def _even_parts(sizes: list[int]) -> list[int]:
+    """The sizes S3 can join into one object: equal parts of at least 5 MiB, then a smaller last one."""
+    first = max(sizes[0], MIN_PART_SIZE) if len(sizes) > 1 else sizes[0]
+    return [first] * (len(sizes) - 1) + [min(sizes[-1], first)]
+
+
+def _settle_size(item: UploadItem, size: int) -> None:
+    """Fix the size of an upload that did not declare one, and reserve its quota now."""
+    if item.size is not None:
+        return
+    bucket = load_bucket(item.bucket_id)
+    if bucket is None:
+        _fail(item, "its bucket was deleted")
+        return
+    if size > bucket.file_size_limit:
+        _fail(
+            item,
+            f"the file has {size} bytes, above the bucket's largest file size of {bucket.file_size_limit}",
+        )
+    try:
+        reserve_bytes(bucket, size)
+    except VellumError as refusal:
+        _fail(item, refusal.errors[0].message if refusal.errors else refusal.message)
+    item.update(actions=[UploadItem.size.set(size), UploadItem.reserved.set(size)])
 
 
 def _release_claim(item: UploadItem) -> None:
@@ -476,3 +587,36 @@ def _record(item: UploadItem, claimed_at: datetime) -> ObjectVersion:
                 continue
             raise
     raise AssertionError("unreachable")
+
+
+class RetryLater(RuntimeError):
+    """Another worker holds the upload; the event is retried, and then finds the upload settled."""
+
+
+def finalise_form_upload(s3_key: str) -> ObjectVersion | None:
+    """Record a browser form (POST) upload when S3 reports its object: the same checks, once.
+
+    None when the object is not a form upload's, or the upload cannot complete (then its data goes).
+    """
+    file_id = s3_key.removeprefix(DATA_PREFIX)
+    try:
+        pointer = FilePointerItem.get(file_pk(file_id), FILE_UPLOAD_SK, consistent_read=True)
+        item = UploadItem.get(
+            bucket_pk(pointer.bucket_id), upload_sk(pointer.upload_id), consistent_read=True
+        )
+    except DoesNotExist:
+        return None
+    if item.state == "completed":
+        return _completed_version(item)  # S3 repeats events
+    if item.state in ENDED:
+        storage.delete(item.s3_key)  # bytes that arrived for an upload that ended: no orphan
+        return None
+    claimed_at = _claim(item)
+    if claimed_at is None:
+        raise RetryLater(f"upload {item.id} is being completed elsewhere")
+    try:
+        _verify(item, Completion())
+    except BadRequest as refusal:
+        logger.warning("form upload refused", extra={"upload_id": item.id, "reason": refusal.message})
+        return None
+    return _record(item, claimed_at)

@@ -12,21 +12,28 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chalicelib.files.uploads import finalise_form_upload
 from chalicelib.ingest.events import LandedObject, landed_objects
 from chalicelib.observability import flush_metrics, logger, metrics, tracer
+from chalicelib.resources import DATA_PREFIX
+from chalicelib.settings import get_settings
 
 _processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @tracer.capture_method
 def ingest_object(landed: LandedObject) -> None:
-    # The per-object steps (finalising uploads, checksums, image derivatives) are
-    # added by the files and IIIF features; until then ingest records the arrival.
     logger.info(
         "object landed",
         extra={"bucket": landed.bucket, "key": landed.key, "size": landed.size, "etag": landed.etag},
     )
     metrics.add_metric(name="ObjectsLanded", unit="Count", value=1)
+    if landed.bucket != get_settings().data_bucket or not landed.key.startswith(DATA_PREFIX):
+        return
+    # A browser form upload has no completion call: its object's arrival completes it.
+    version = finalise_form_upload(landed.key)
+    if version is not None:
+        logger.info("form upload recorded", extra={"version_id": version.version_id, "key": version.key})
 
 
 def record_handler(record: SQSRecord) -> None:  # Powertools requires the name "record"
