@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from chalice.app import Chalice, SQSEvent
+from chalice.app import Chalice, CloudWatchEvent, Rate, SQSEvent
 
 from chalicelib.auth.routes import blueprint as auth_routes
+from chalicelib.files import jobs
 from chalicelib.files.companion import blueprint as companion_routes
 from chalicelib.files.routes import blueprint as files_routes
 from chalicelib.health.routes import blueprint as health_routes
@@ -29,3 +30,13 @@ app.register_blueprint(companion_routes)
 @app.on_sqs_message(queue=settings.ingest_queue, batch_size=10)
 def ingest(event: SQSEvent) -> PartialItemFailureResponse:
     return handle_batch(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def expire_uploads(event: CloudWatchEvent) -> None:
+    jobs.expire_uploads()
+
+
+@app.schedule(Rate(10, unit=Rate.MINUTES))
+def monitor_integrity(event: CloudWatchEvent) -> None:
+    jobs.monitor_integrity()

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     upload_expiry_seconds: int = Field(default=2 * 86_400, ge=3_600, le=7 * 86_400)
     multipart_threshold: int = Field(default=100 * 1024**2, ge=5 * 1024**2, le=5 * 1024**3)
     max_parts_per_signing: int = Field(default=1_000, ge=1, le=10_000)
+    # Integrity checks stream the file through SHA-256 up to this size (ingest runs up to 15 min);
+    # an owner's on-demand check runs in the request up to the smaller size (API Gateway: 29 s).
+    integrity_max_bytes: int = Field(default=4 * 1024**3, ge=0)
+    sync_check_max_bytes: int = Field(default=256 * 1024**2, ge=0)
+    integrity_batch_size: int = Field(default=50, ge=1, le=1_000)
 
     @model_validator(mode="after")
     def _identity_fits_stage(self) -> Settings:

@@ -1,4 +1,4 @@
-"""The event pump: what Lambda's SQS event source mapping does, on the embedded AWS.
+"""The event pump: Lambda's SQS event source mappings and EventBridge's schedules, on the embedded AWS.
 
 It long-polls each queue a Chalice ``@app.on_sqs_message`` handler consumes,
 hands batches to the handler in the event shape Lambda delivers, deletes the
@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from chalice.local import LambdaContext
@@ -127,6 +129,35 @@ class EventPump:
                 stop.wait(1)
 
 
+RATE_SECONDS = {"MINUTES": 60, "HOURS": 3600, "DAYS": 86_400}
+
+
+def scheduled_event(rule: str, region: str) -> dict[str, Any]:
+    """The event EventBridge hands a scheduled Lambda."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:123456789012:rule/{rule}"],
+        "detail": {},
+    }
+
+
+def run_schedule(
+    name: str, handler: Handler, every_seconds: float, region: str, stop: threading.Event
+) -> None:
+    """Call a scheduled handler at its rate, as EventBridge would, until stopped."""
+    while not stop.wait(every_seconds):
+        try:
+            handler(scheduled_event(name, region), LambdaContext(function_name=name, memory_size=1024))
+        except Exception:
+            logger.exception("scheduled handler %s raised", name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -134,7 +165,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from chalice.app import SQSEventConfig
+    from chalice.app import Rate, ScheduledEventConfig, SQSEventConfig
 
     from local.lambda_host import app_module, load_local_config
 
@@ -147,6 +178,16 @@ def main() -> None:
         signal.signal(sig, lambda *_: stop.set())
     threads = []
     for source in chalice_app.event_sources:
+        if isinstance(source, ScheduledEventConfig) and isinstance(source.schedule_expression, Rate):
+            rate = source.schedule_expression
+            every = rate.value * RATE_SECONDS[rate.unit]
+            thread = threading.Thread(
+                target=run_schedule,
+                args=(source.name, getattr(module, source.name), every, settings.region, stop),
+                name=f"schedule-{source.name}",
+            )
+            thread.start()
+            threads.append(thread)
         if isinstance(source, SQSEventConfig) and source.queue:
             pump = EventPump(
                 source.queue,
@@ -158,7 +199,7 @@ def main() -> None:
             thread = threading.Thread(target=pump.run, args=(stop,), name=f"pump-{source.queue}")
             thread.start()
             threads.append(thread)
-    print(f"event pump polling {len(threads)} queue(s)", flush=True)
+    print(f"event pump running {len(threads)} queue poller(s) and schedule(s)", flush=True)
     for thread in threads:
         thread.join()
 

@@ -33,6 +33,9 @@ from chalicelib.settings import get_settings
 BUCKET_SK = "#BUCKET"
 FILE_SK = "#FILE"
 FILE_UPLOAD_SK = "#UPLOAD"
+CHECKS_PK = "FILECHECKS"
+OPEN_UPLOADS_PK = "OPENUPLOADS"
+NEVER_CHECKED = "0"  # sorts before every ISO timestamp
 KEY_END = "\x00"
 
 
@@ -123,6 +126,15 @@ class ObjectVersionItem(_FilesTable):
     by_version_id = VersionIdIndex()
 
 
+class ExpiryIndex(GlobalSecondaryIndex["UploadItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
 class UploadItem(_FilesTable):
     id = UnicodeAttribute()
     bucket_id = UnicodeAttribute()
@@ -145,6 +157,11 @@ class UploadItem(_FilesTable):
     completing_since = UTCDateTimeAttribute(null=True)
     created = UTCDateTimeAttribute()
     expires = UTCDateTimeAttribute()
+    # gsi2 holds only uploads in progress, by expiry, for the job that aborts abandoned ones;
+    # both keys are removed when the upload ends, which takes it out of the index.
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    by_expiry = ExpiryIndex()
 
 
 class FilePointerItem(_FilesTable):
@@ -154,12 +171,30 @@ class FilePointerItem(_FilesTable):
     upload_id = UnicodeAttribute()
 
 
+class ChecksIndex(GlobalSecondaryIndex["FileItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
 class FileItem(_FilesTable):
     id = UnicodeAttribute()
     s3_key = UnicodeAttribute()
     size = NumberAttribute()
-    checksum = UnicodeAttribute(null=True)
+    checksum = UnicodeAttribute(null=True)  # "sha256:<hex>": declared by the client, or computed by ingest
     refs = NumberAttribute(default=1)  # versions naming this file; the bytes go when it reaches 0
+    # The version that created the file, whose copies of the checksum ingest fills in.
+    bucket_id = UnicodeAttribute(null=True)
+    key = UnicodeAttribute(null=True)
+    version_id = UnicodeAttribute(null=True)
+    s3_checksum = UnicodeAttribute(null=True)  # S3's own, for files too large to hash here
     last_check_at = UTCDateTimeAttribute(null=True)
-    last_check = BooleanAttribute(null=True)
+    last_check = BooleanAttribute(null=True)  # None: not checked yet
     created = UTCDateTimeAttribute()
+    # gsi1 orders files by when they were last checked, so monitoring takes the stalest first.
+    gsi1pk = UnicodeAttribute(default=CHECKS_PK)
+    gsi1sk = UnicodeAttribute(default=NEVER_CHECKED)
+    by_last_check = ChecksIndex()

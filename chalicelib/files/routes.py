@@ -15,12 +15,14 @@ from chalice.app import Blueprint, Response
 from chalicelib.auth.context import current_principal
 from chalicelib.bodies import parse_body
 from chalicelib.errors import BadRequest, invalid_field
-from chalicelib.files import buckets, objects, uploads
+from chalicelib.files import buckets, integrity, objects, uploads
+from chalicelib.files.integrity import file_state
 from chalicelib.files.keys import decode_key
 from chalicelib.files.planning import MAX_PARTS, parse_part_numbers
 from chalicelib.files.serializers import (
     bucket_json,
     signed_request_json,
+    timestamp,
     upload_json,
     version_json,
 )
@@ -136,7 +138,18 @@ def post_object(bucket_id: str, key: str) -> Response:
             principal, bucket_id, decode_key(key), query["uploadId"], completion
         )
         return _json(version_json(version, base_url(request)))
-    raise BadRequest("POST to an object needs ?uploads (start an upload) or ?uploadId= (complete one).")
+    if "check" in query:
+        result = integrity.request_check(principal, bucket_id, decode_key(key), query.get("versionId"))
+        if result is None:
+            return _json(
+                {"message": "The file is too large to check within a request: it is next in line."}, 202
+            )
+        return _json(
+            {"last_check": result.ok, "last_check_at": timestamp(result.checked_at), "reason": result.reason}
+        )
+    raise BadRequest(
+        "POST to an object needs ?uploads (start an upload), ?uploadId= (complete one) or ?check."
+    )
 
 
 @blueprint.route("/files/{bucket_id}/{key}", methods=["GET"])
@@ -167,7 +180,7 @@ def get_object(bucket_id: str, key: str) -> Response:
         return _json(body)
     if "meta" in query:
         version = objects.read_object(principal, bucket_id, object_key, query.get("versionId"))
-        return _json(version_json(version, base_url(request)))
+        return _json({**version_json(version, base_url(request)), **file_state(version.file_id)})
     if "tags" in query:
         version = objects.read_object(principal, bucket_id, object_key, query.get("versionId"))
         return _json({"tags": version.tags})

@@ -6,6 +6,7 @@ so no user key can reach another bucket's bytes and a renamed or snapshotted fil
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -112,3 +113,25 @@ def presigned_post(
         Bucket=get_settings().data_bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
     )
     return {"method": "POST", "url": post["url"], "fields": post["fields"]}
+
+
+def sha256(key: str) -> str:
+    """The object's SHA-256 in hex, streamed in 1 MiB chunks so memory stays flat."""
+    digest = hashlib.sha256()
+    body = aws.s3().get_object(Bucket=get_settings().data_bucket, Key=key)["Body"]
+    for chunk in body.iter_chunks(1024 * 1024):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def s3_checksum(key: str) -> str | None:
+    """S3's own full-object checksum of the object, when it keeps one."""
+    attributes = (
+        aws.s3()
+        .get_object_attributes(Bucket=get_settings().data_bucket, Key=key, ObjectAttributes=["Checksum"])
+        .get("Checksum", {})
+    )
+    for name in ("ChecksumCRC64NVME", "ChecksumCRC32C", "ChecksumCRC32", "ChecksumSHA256"):
+        if attributes.get(name):
+            return f"{name.removeprefix('Checksum').lower()}:{attributes[name]}"
+    return None

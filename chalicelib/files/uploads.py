@@ -39,6 +39,7 @@ from chalicelib.files.models import (
     BUCKET_SK,
     FILE_SK,
     FILE_UPLOAD_SK,
+    OPEN_UPLOADS_PK,
     BucketItem,
     FileItem,
     FilePointerItem,
@@ -154,6 +155,10 @@ def _from_item(item: UploadItem) -> Upload:
     )
 
 
+# An upload that ends leaves the index of open uploads the expiry job reads.
+_LEAVE_EXPIRY_INDEX = (UploadItem.gsi2pk.remove(), UploadItem.gsi2sk.remove())
+
+
 def _int_or_none(value: float | None) -> int | None:
     return None if value is None else int(value)
 
@@ -208,7 +213,9 @@ def begin_upload(
         checksum=checksum,
         created=now,
         expires=now + timedelta(seconds=settings.upload_expiry_seconds),
+        gsi2pk=OPEN_UPLOADS_PK,
     )
+    item.gsi2sk = f"{item.expires.isoformat()}#{item.bucket_id}#{item.id}"
     try:
         if kind == "multipart":
             item.s3_upload_id = storage.start_multipart(item.s3_key, item.content_type)
@@ -358,7 +365,7 @@ def abort_upload(principal: Principal, bucket_id: str, key: str, upload_id: str)
     item = _load(bucket, key, upload_id)
     try:
         item.update(
-            actions=[UploadItem.state.set("aborted")],
+            actions=[UploadItem.state.set("aborted"), *_LEAVE_EXPIRY_INDEX],
             condition=UploadItem.state == "pending",
         )
     except UpdateError:
@@ -514,7 +521,9 @@ def _release_claim(item: UploadItem) -> None:
 
 def _fail(item: UploadItem, reason: str) -> None:
     """No version, no data, no reservation: the upload ends here, with the reason."""
-    item.update(actions=[UploadItem.state.set("failed"), UploadItem.failure.set(reason)])
+    item.update(
+        actions=[UploadItem.state.set("failed"), UploadItem.failure.set(reason), *_LEAVE_EXPIRY_INDEX]
+    )
     _discard(item)
     logger.warning("upload failed its completion checks", extra={"upload_id": item.id, "reason": reason})
     metrics.add_metric(name="UploadsFailed", unit="Count", value=1)
@@ -544,6 +553,9 @@ def _record(item: UploadItem, claimed_at: datetime) -> ObjectVersion:
         s3_key=item.s3_key,
         size=version.size,
         checksum=version.checksum,
+        bucket_id=version.bucket_id,
+        key=version.key,
+        version_id=version.version_id,
         created=now,
     )
     head = version_item(version, as_head=True)
@@ -554,6 +566,7 @@ def _record(item: UploadItem, claimed_at: datetime) -> ObjectVersion:
                     item,
                     actions=[
                         UploadItem.state.set("completed"),
+                        *_LEAVE_EXPIRY_INDEX,
                         UploadItem.version_id.set(version.version_id),
                     ],
                     condition=(UploadItem.state == "completing")
@@ -620,3 +633,32 @@ def finalise_form_upload(s3_key: str) -> ObjectVersion | None:
         logger.warning("form upload refused", extra={"upload_id": item.id, "reason": refusal.message})
         return None
     return _record(item, claimed_at)
+
+
+def expire_abandoned(now: datetime, limit: int = 100) -> int:
+    """Abort uploads past their expiry and give back their quota; return how many ended."""
+    ended = 0
+    cutoff = now.isoformat()
+    for item in UploadItem.by_expiry.query(OPEN_UPLOADS_PK, UploadItem.gsi2sk < cutoff, limit=limit):
+        try:
+            item.update(
+                actions=[
+                    UploadItem.state.set("aborted"),
+                    UploadItem.failure.set("it expired"),
+                    *_LEAVE_EXPIRY_INDEX,
+                ],
+                # A completion that claimed it meanwhile wins; a stale claim (crashed completion) does not.
+                condition=(UploadItem.state == "pending")
+                | (
+                    (UploadItem.state == "completing")
+                    & (UploadItem.completing_since < now - COMPLETION_LEASE)
+                ),
+            )
+        except UpdateError:
+            continue
+        _discard(item)
+        ended += 1
+    if ended:
+        logger.info("abandoned uploads aborted", extra={"count": ended})
+        metrics.add_metric(name="UploadsExpired", unit="Count", value=ended)
+    return ended

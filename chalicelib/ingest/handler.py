@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chalicelib.files.integrity import check_file
 from chalicelib.files.uploads import finalise_form_upload
 from chalicelib.ingest.events import LandedObject, landed_objects
 from chalicelib.observability import flush_metrics, logger, metrics, tracer
@@ -34,6 +35,9 @@ def ingest_object(landed: LandedObject) -> None:
     version = finalise_form_upload(landed.key)
     if version is not None:
         logger.info("form upload recorded", extra={"version_id": version.version_id, "key": version.key})
+    # A file already recorded is checked now; one whose completion is still to come is checked
+    # by the integrity job, which takes never-checked files first.
+    check_file(landed.key.removeprefix(DATA_PREFIX))
 
 
 def record_handler(record: SQSRecord) -> None:  # Powertools requires the name "record"

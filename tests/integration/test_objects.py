@@ -138,7 +138,8 @@ def test_metadata_is_read_as_json_without_downloading(api: Client) -> None:
     status, meta, headers = call(api, "get", f"{object_path(bucket, 'notes/readme.md')}?meta")
 
     assert status == 200
-    assert meta == version
+    assert {name: meta[name] for name in version} == version
+    assert set(meta) - set(version) == {"last_check", "last_check_at"}
     assert headers["Cache-Control"] == "no-store"
 
 

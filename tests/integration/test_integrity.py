@@ -1,0 +1,132 @@
+"""Integrity: stored bytes checked against recorded sizes and checksums; abandoned uploads expire."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+from chalice.test import Client
+
+from chalicelib import aws
+from chalicelib.files import jobs
+from chalicelib.files.models import ObjectVersionItem, bucket_pk, head_sk
+from chalicelib.files.planning import MiB
+from chalicelib.files.uploads import expire_abandoned
+from tests.integration.test_companion import drain, pump  # noqa: F401 (a fixture)
+from tests.integration.test_uploads import (
+    bucket_counters,
+    call,
+    complete,
+    initiate,
+    new_bucket,
+    object_path,
+    put,
+)
+
+
+def store(api: Client, bucket: str, key: str, content: bytes, **extra: Any) -> dict[str, Any]:
+    upload = initiate(api, bucket, len(content), key=key, **extra)
+    put(upload["parts"][0], content)
+    status, version = complete(api, bucket, upload["id"], key=key)
+    assert status == 200
+    return version  # type: ignore[no-any-return]
+
+
+def meta(api: Client, bucket: str, key: str) -> dict[str, Any]:
+    return call(api, "get", f"{object_path(bucket, key)}?meta")[1]  # type: ignore[no-any-return]
+
+
+def stored_key(api: Client, bucket: str, key: str) -> str:
+    """Where S3 keeps the bytes of the key's head version."""
+    return f"data/{ObjectVersionItem.get(bucket_pk(bucket), head_sk(key)).file_id}"
+
+
+def test_ingest_checks_a_landed_file_and_fills_in_its_checksum(api: Client, pump: Any) -> None:  # noqa: F811
+    bucket = new_bucket(api)
+    drain(pump)
+    store(api, bucket, "doc.txt", b"integrity")
+    assert meta(api, bucket, "doc.txt")["checksum"] is None  # nothing declared, nothing checked yet
+
+    aws.s3().copy_object(  # S3 announces the object again, now that its completion is recorded
+        Bucket="vellum-local-data",
+        Key=stored_key(api, bucket, "doc.txt"),
+        CopySource={"Bucket": "vellum-local-data", "Key": stored_key(api, bucket, "doc.txt")},
+        MetadataDirective="REPLACE",
+    )
+    drain(pump)
+
+    checked = meta(api, bucket, "doc.txt")
+    assert checked["checksum"] == "sha256:" + hashlib.sha256(b"integrity").hexdigest()
+    assert checked["last_check"] is True
+    assert checked["last_check_at"] is not None
+
+
+def test_a_declared_checksum_that_the_bytes_do_not_match_is_a_failed_check(api: Client) -> None:
+    bucket = new_bucket(api)
+    wrong = "sha256:" + hashlib.sha256(b"something else").hexdigest()
+    # moto does not verify the signed x-amz-checksum-sha256 header that AWS would.
+    upload = initiate(api, bucket, 5, key="doc.txt", checksum=wrong)
+    requests.put(upload["parts"][0]["url"], data=b"hello", timeout=30)
+    complete(api, bucket, upload["id"], key="doc.txt")
+
+    status, result, _ = call(api, "post", f"{object_path(bucket, 'doc.txt')}?check")
+
+    assert status == 200
+    assert result["last_check"] is False
+    assert result["reason"].startswith("the stored object's checksum is sha256:2cf24dba")
+    assert meta(api, bucket, "doc.txt")["last_check"] is False
+
+
+def test_bytes_changed_behind_vellums_back_are_found(api: Client) -> None:
+    bucket = new_bucket(api)
+    store(api, bucket, "doc.txt", b"original")
+    assert call(api, "post", f"{object_path(bucket, 'doc.txt')}?check")[1]["last_check"] is True
+
+    aws.s3().put_object(Bucket="vellum-local-data", Key=stored_key(api, bucket, "doc.txt"), Body=b"tampered")
+
+    result = call(api, "post", f"{object_path(bucket, 'doc.txt')}?check")[1]
+    assert result["last_check"] is False
+    assert "checksum" in result["reason"]
+
+
+def test_a_missing_object_is_a_failed_check(api: Client) -> None:
+    bucket = new_bucket(api)
+    store(api, bucket, "doc.txt", b"here")
+    aws.s3().delete_object(Bucket="vellum-local-data", Key=stored_key(api, bucket, "doc.txt"))
+
+    result = call(api, "post", f"{object_path(bucket, 'doc.txt')}?check")[1]
+
+    assert (result["last_check"], result["reason"]) == (False, "the stored object is missing")
+
+
+def test_only_owners_and_admins_may_ask_for_a_check(api: Client) -> None:
+    bucket = new_bucket(api, public_read=True)
+    store(api, bucket, "doc.txt", b"x")
+
+    assert call(api, "post", f"{object_path(bucket, 'doc.txt')}?check", headers={})[0] == 401
+
+
+def test_monitoring_checks_never_checked_files_first(api: Client, moto_aws: Any) -> None:
+    bucket = new_bucket(api)
+    for key in ("a", "b", "c"):
+        store(api, bucket, key, key.encode() * 10)
+
+    assert jobs.monitor_integrity() == 3
+
+    assert all(meta(api, bucket, key)["last_check"] is True for key in ("a", "b", "c"))
+
+
+def test_abandoned_uploads_expire_and_give_their_quota_back(api: Client) -> None:
+    bucket = new_bucket(api, quota_size=20 * MiB)
+    upload = initiate(api, bucket, 10 * MiB, part_size=5 * MiB)
+    assert bucket_counters(bucket) == (0, 10 * MiB)
+
+    assert expire_abandoned(datetime.now(UTC)) == 0  # not yet
+    assert expire_abandoned(datetime.now(UTC) + timedelta(days=3)) == 1
+
+    assert bucket_counters(bucket) == (0, 0)
+    assert call(api, "get", f"{object_path(bucket)}?uploadId={upload['id']}")[1]["state"] == "aborted"
+    assert aws.s3().list_multipart_uploads(Bucket="vellum-local-data").get("Uploads", []) == []
+    assert expire_abandoned(datetime.now(UTC) + timedelta(days=3)) == 0  # it left the index
