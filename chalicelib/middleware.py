@@ -13,9 +13,9 @@ from chalice.app import Request, Response
 
 from chalicelib.auth.context import authenticate
 from chalicelib.auth.session import token_from_cookies
+from chalicelib.cors import cors_headers
 from chalicelib.errors import VellumError, error_body, error_response
 from chalicelib.observability import flush_metrics, logger, metrics
-from chalicelib.settings import get_settings
 
 REQUEST_ID_HEADER = "X-Request-Id"
 
@@ -50,21 +50,6 @@ def _credentials(request: Request) -> str | None:
         return str(authorization)
     token = token_from_cookies(request.headers.get("cookie"))
     return f"Bearer {token}" if token else None
-
-
-def cors_headers(origin: str | None) -> dict[str, str]:
-    """CORS for the configured origins; credentials only for origins named explicitly, never for "*"."""
-    allowed = get_settings().cors_origins
-    if not origin or (origin not in allowed and "*" not in allowed):
-        return {}
-    headers = {
-        "Access-Control-Allow-Origin": origin,
-        "Vary": "Origin",
-        "Access-Control-Expose-Headers": f"ETag, Location, {REQUEST_ID_HEADER}",
-    }
-    if origin in allowed:
-        headers["Access-Control-Allow-Credentials"] = "true"
-    return headers
 
 
 def _request_id(request: Request) -> str:

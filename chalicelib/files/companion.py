@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from chalicelib.auth.context import current_principal
 from chalicelib.auth.policy import Action
 from chalicelib.bodies import parse_body
+from chalicelib.cors import answer_preflights
 from chalicelib.errors import NotFound, VellumError, error_body, invalid_field
 from chalicelib.files import uploads
 from chalicelib.files.buckets import get_bucket, require_writable
@@ -33,12 +34,6 @@ from chalicelib.settings import get_settings
 
 blueprint = Blueprint(__name__)
 Params = ParamSpec("Params")
-
-PREFLIGHT_HEADERS: dict[str, str | list[str]] = {
-    "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type, Uppy-Versions",
-    "Access-Control-Max-Age": "600",
-}
 
 
 def companion_errors(view: Callable[Params, Any]) -> Callable[Params, Any]:
@@ -197,17 +192,15 @@ def abort(upload_id: str) -> dict[str, Any]:
     return {}
 
 
-def _preflight() -> Response:
-    return Response(body="", status_code=204, headers=PREFLIGHT_HEADERS)
-
-
-for _path in (
-    "/s3/params",
-    "/s3/multipart",
-    "/s3/multipart/{upload_id}",
-    "/s3/multipart/{upload_id}/batch",
-    "/s3/multipart/{upload_id}/complete",
-    "/s3/multipart/{upload_id}/{part_number}",
-):
-    # Browsers ask before cross-origin calls with an Authorization header (Uppy v5 on another origin).
-    blueprint.route(_path, methods=["OPTIONS"], name=f"preflight {_path}")(lambda **_: _preflight())
+# Browsers ask before cross-origin calls with an Authorization header (Uppy 5 on another origin).
+answer_preflights(
+    blueprint,
+    [
+        "/s3/params",
+        "/s3/multipart",
+        "/s3/multipart/{upload_id}",
+        "/s3/multipart/{upload_id}/batch",
+        "/s3/multipart/{upload_id}/complete",
+        "/s3/multipart/{upload_id}/{part_number}",
+    ],
+)

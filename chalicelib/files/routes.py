@@ -14,6 +14,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.auth.context import current_principal
 from chalicelib.bodies import parse_body
+from chalicelib.cors import answer_preflights
 from chalicelib.errors import BadRequest, invalid_field
 from chalicelib.files import buckets, integrity, objects, uploads
 from chalicelib.files.integrity import file_state
@@ -226,3 +227,6 @@ def delete_object(bucket_id: str, key: str) -> Response:
     else:
         objects.delete_object(principal, bucket_id, object_key)
     return Response(body="", status_code=204)
+
+
+answer_preflights(blueprint, ["/files", "/files/{bucket_id}", "/files/{bucket_id}/{key}"])

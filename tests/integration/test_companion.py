@@ -217,3 +217,13 @@ def test_preflight_and_cors_answer_configured_origins(api: Client) -> None:
     assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
     # The local stage allows "*": any origin, but never with credentials.
     assert "Access-Control-Allow-Credentials" not in response.headers
+
+
+def test_the_invenio_door_answers_preflights_too(api: Client) -> None:
+    response = api.http.request(
+        "OPTIONS", "/files/some-bucket/a2V5", headers={"Origin": "http://app.example"}
+    )
+
+    assert response.status_code == 204
+    assert "PATCH" in response.headers["Access-Control-Allow-Methods"]
+    assert response.headers["Access-Control-Expose-Headers"] == "ETag, Location, X-Request-Id"

@@ -1,0 +1,42 @@
+"""Cross-origin access for browsers on the configured origins (VELLUM_CORS_ORIGINS).
+
+The middleware adds the response headers to every answer; ``answer_preflights`` registers the
+OPTIONS routes a browser asks before a cross-origin request with an Authorization header.
+"""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.settings import get_settings
+
+EXPOSED_HEADERS = "ETag, Location, X-Request-Id"
+PREFLIGHT_HEADERS: dict[str, str | list[str]] = {
+    "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Uppy-Versions",
+    "Access-Control-Max-Age": "600",
+}
+
+
+def cors_headers(origin: str | None) -> dict[str, str]:
+    """CORS for the configured origins; credentials only for origins named explicitly, never for "*"."""
+    allowed = get_settings().cors_origins
+    if not origin or (origin not in allowed and "*" not in allowed):
+        return {}
+    headers = {
+        "Access-Control-Allow-Origin": origin,
+        "Vary": "Origin",
+        "Access-Control-Expose-Headers": EXPOSED_HEADERS,
+    }
+    if origin in allowed:
+        headers["Access-Control-Allow-Credentials"] = "true"
+    return headers
+
+
+def answer_preflights(blueprint: Blueprint, paths: list[str]) -> None:
+    for path in paths:
+        blueprint.route(path, methods=["OPTIONS"], name=f"preflight {path}")(_preflight)
+
+
+def _preflight(**_: str) -> Response:
+    return Response(body="", status_code=204, headers=PREFLIGHT_HEADERS)
