@@ -33,8 +33,8 @@ def ingest(event: SQSEvent) -> PartialItemFailureResponse:
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))
-def expire_uploads(event: CloudWatchEvent) -> None:
-    jobs.expire_uploads()
+def housekeeping(event: CloudWatchEvent) -> None:
+    jobs.housekeeping()
 
 
 @app.schedule(Rate(10, unit=Rate.MINUTES))

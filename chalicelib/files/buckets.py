@@ -13,7 +13,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
 from chalicelib.errors import Conflict, Forbidden, NotFound, invalid_field
-from chalicelib.files.models import BUCKET_SK, BucketItem, bucket_pk
+from chalicelib.files.models import BUCKET_SK, DELETED_BUCKETS_PK, BucketItem, bucket_pk
 from chalicelib.files.planning import MAX_OBJECT_SIZE
 
 NO_SUCH_BUCKET = "No bucket with this id."
@@ -157,7 +157,12 @@ def delete_bucket(principal: Principal, bucket_id: str) -> None:
     item = BucketItem(pk=bucket_pk(bucket_id), sk=BUCKET_SK)
     try:
         item.update(
-            actions=[BucketItem.deleted.set(True), BucketItem.updated.set(_now())],
+            actions=[
+                BucketItem.deleted.set(True),
+                BucketItem.updated.set(_now()),
+                BucketItem.gsi2pk.set(DELETED_BUCKETS_PK),
+                BucketItem.gsi2sk.set(f"{_now().isoformat()}#{bucket_id}"),
+            ],
             condition=BucketItem.locked == False,  # noqa: E712
         )
     except UpdateError as exc:

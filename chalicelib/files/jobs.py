@@ -5,14 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from chalicelib.files.integrity import check_stalest
+from chalicelib.files.purge import purge_deleted_buckets
 from chalicelib.files.uploads import expire_abandoned
 from chalicelib.observability import flush_metrics, logger
 from chalicelib.settings import get_settings
 
+# The hourly housekeeping runs in a function with a 5-minute timeout; keep a margin.
+PURGE_BUDGET_SECONDS = 120
 
-def expire_uploads() -> int:
+
+def housekeeping() -> int:
+    """Abort abandoned uploads, then purge deleted buckets while time allows."""
     try:
-        return expire_abandoned(datetime.now(UTC))
+        ended = expire_abandoned(datetime.now(UTC))
+        purge_deleted_buckets(PURGE_BUDGET_SECONDS)
+        return ended
     finally:
         flush_metrics()
 

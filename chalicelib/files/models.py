@@ -35,6 +35,7 @@ FILE_SK = "#FILE"
 FILE_UPLOAD_SK = "#UPLOAD"
 CHECKS_PK = "FILECHECKS"
 OPEN_UPLOADS_PK = "OPENUPLOADS"
+DELETED_BUCKETS_PK = "DELETEDBUCKETS"
 NEVER_CHECKED = "0"  # sorts before every ISO timestamp
 KEY_END = "\x00"
 
@@ -82,6 +83,15 @@ class _FilesTable(Model):
     sk = UnicodeAttribute(range_key=True)
 
 
+class DeletedBucketsIndex(GlobalSecondaryIndex["BucketItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
 class BucketItem(_FilesTable):
     id = UnicodeAttribute()
     owner = UnicodeAttribute()
@@ -97,6 +107,10 @@ class BucketItem(_FilesTable):
     tags = JSONAttribute(default=dict)
     created = UTCDateTimeAttribute()
     updated = UTCDateTimeAttribute()
+    # gsi2 holds deleted buckets whose data is still to be purged, and only those.
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    deleted_buckets = DeletedBucketsIndex()
 
 
 class VersionIdIndex(GlobalSecondaryIndex["ObjectVersionItem"]):  # type: ignore[no-untyped-call]

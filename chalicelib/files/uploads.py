@@ -635,29 +635,31 @@ def finalise_form_upload(s3_key: str) -> ObjectVersion | None:
     return _record(item, claimed_at)
 
 
+def abandon(item: UploadItem, reason: str, now: datetime | None = None) -> bool:
+    """End an upload nobody will complete; False if a completion claimed it meanwhile (it wins).
+
+    A claim older than the completion lease is a crashed completion's, and does not count.
+    """
+    now = now or _now()
+    try:
+        item.update(
+            actions=[UploadItem.state.set("aborted"), UploadItem.failure.set(reason), *_LEAVE_EXPIRY_INDEX],
+            condition=(UploadItem.state == "pending")
+            | ((UploadItem.state == "completing") & (UploadItem.completing_since < now - COMPLETION_LEASE)),
+        )
+    except UpdateError:
+        return False
+    _discard(item)
+    return True
+
+
 def expire_abandoned(now: datetime, limit: int = 100) -> int:
     """Abort uploads past their expiry and give back their quota; return how many ended."""
     ended = 0
     cutoff = now.isoformat()
     for item in UploadItem.by_expiry.query(OPEN_UPLOADS_PK, UploadItem.gsi2sk < cutoff, limit=limit):
-        try:
-            item.update(
-                actions=[
-                    UploadItem.state.set("aborted"),
-                    UploadItem.failure.set("it expired"),
-                    *_LEAVE_EXPIRY_INDEX,
-                ],
-                # A completion that claimed it meanwhile wins; a stale claim (crashed completion) does not.
-                condition=(UploadItem.state == "pending")
-                | (
-                    (UploadItem.state == "completing")
-                    & (UploadItem.completing_since < now - COMPLETION_LEASE)
-                ),
-            )
-        except UpdateError:
-            continue
-        _discard(item)
-        ended += 1
+        if abandon(item, "it expired", now):
+            ended += 1
     if ended:
         logger.info("abandoned uploads aborted", extra={"count": ended})
         metrics.add_metric(name="UploadsExpired", unit="Count", value=ended)

@@ -11,7 +11,7 @@ from chalice.test import Client
 
 from chalicelib import aws
 from chalicelib.files import jobs
-from chalicelib.files.models import ObjectVersionItem, bucket_pk, head_sk
+from chalicelib.files.models import FileItem, ObjectVersionItem, bucket_pk, head_sk
 from chalicelib.files.planning import MiB
 from chalicelib.files.uploads import expire_abandoned
 from tests.integration.test_companion import drain, pump  # noqa: F401 (a fixture)
@@ -130,3 +130,33 @@ def test_abandoned_uploads_expire_and_give_their_quota_back(api: Client) -> None
     assert call(api, "get", f"{object_path(bucket)}?uploadId={upload['id']}")[1]["state"] == "aborted"
     assert aws.s3().list_multipart_uploads(Bucket="vellum-local-data").get("Uploads", []) == []
     assert expire_abandoned(datetime.now(UTC) + timedelta(days=3)) == 0  # it left the index
+
+
+def test_a_deleted_buckets_data_is_purged_by_housekeeping(api: Client) -> None:
+    bucket = new_bucket(api)
+    store(api, bucket, "a.txt", b"aaa")
+    store(api, bucket, "a.txt", b"aaaa")
+    store(api, bucket, "b.txt", b"bb")
+    initiate(api, bucket, 10 * MiB, key="unfinished.bin", part_size=5 * MiB)
+    assert call(api, "delete", f"/files/{bucket}")[0] == 204
+
+    jobs.housekeeping()
+
+    assert aws.s3().list_objects_v2(Bucket="vellum-local-data").get("KeyCount") == 0
+    assert aws.s3().list_multipart_uploads(Bucket="vellum-local-data").get("Uploads", []) == []
+    remaining = [item.sk for item in ObjectVersionItem.query(bucket_pk(bucket))]
+    assert [sk for sk in remaining if sk.startswith(("H#", "V#"))] == []
+    assert jobs.housekeeping() == 0  # nothing left in line
+
+
+def test_purging_keeps_bytes_another_version_still_names(api: Client) -> None:
+    bucket = new_bucket(api)
+    store(api, bucket, "shared.txt", b"shared")
+    key = stored_key(api, bucket, "shared.txt")
+    # What a record's new version does (issue 5's snapshots): a second version names the same file.
+    FileItem(pk=f"F#{key.removeprefix('data/')}", sk="#FILE").update(actions=[FileItem.refs.add(1)])
+    call(api, "delete", f"/files/{bucket}")
+
+    jobs.housekeeping()
+
+    assert aws.s3().get_object(Bucket="vellum-local-data", Key=key)["Body"].read() == b"shared"
