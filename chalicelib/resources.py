@@ -100,7 +100,7 @@ def data_bucket_cors(origins: list[str]) -> CORSConfigurationTypeDef:
     """CORS for browsers that PUT parts and POST forms straight to S3.
 
     ``ETag`` must be exposed: multipart clients (Uppy) read each part's ETag to
-    complete the upload.
+    complete the upload; Uppy also reads a form upload's ``Location``.
     """
     return {
         "CORSRules": [
@@ -108,7 +108,7 @@ def data_bucket_cors(origins: list[str]) -> CORSConfigurationTypeDef:
                 "AllowedOrigins": origins,
                 "AllowedMethods": ["GET", "HEAD", "PUT", "POST"],
                 "AllowedHeaders": ["*"],
-                "ExposeHeaders": ["ETag"],
+                "ExposeHeaders": ["ETag", "Location"],
                 "MaxAgeSeconds": 3600,
             }
         ]

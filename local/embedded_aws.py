@@ -11,10 +11,12 @@ import signal
 import threading
 from pathlib import Path
 
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
 
 from chalicelib.settings import load_settings
 from local import provision, snapshot
+from local.form_uploads import FormUploadAnswers
 
 AUTOSAVE_SECONDS = 10
 READY_FILE = "aws.ready"
@@ -33,8 +35,9 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the app's logs
     ready = args.state / READY_FILE
     ready.unlink(missing_ok=True)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
-    server.start()
+    app = FormUploadAnswers(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
     settings = load_settings()
     snapshots = args.state / "aws"
     try:
@@ -51,7 +54,7 @@ def main() -> None:
         snapshot.save(settings, snapshots)
     finally:
         ready.unlink(missing_ok=True)
-        server.stop()
+        server.shutdown()
 
 
 if __name__ == "__main__":

@@ -78,3 +78,8 @@ def api(moto_aws: Settings) -> Iterator[Client]:
 
     with Client(importlib.import_module("app").app) as client:
         yield client
+
+
+# One embedded stack for the whole session, shared by the e2e and browser suites: a session fixture
+# is cached per place it is defined, so it is defined once, here.
+from tests.stack import stack  # noqa: E402, F401

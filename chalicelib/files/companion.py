@@ -180,6 +180,8 @@ def sign_part(upload_id: str, part_number: str) -> dict[str, Any]:
 def list_parts(upload_id: str) -> list[dict[str, Any]]:
     bucket_id, own_id = _split(upload_id)
     key = _object_key(_query().get("key"))
+    if uploads.get_upload(current_principal(), bucket_id, key, own_id).state != "pending":
+        raise NotFound("No upload in progress with this id.")  # S3's NoSuchUpload, which Uppy expects
     parts = uploads.uploaded_parts(current_principal(), bucket_id, key, own_id)
     return [{"PartNumber": p.number, "ETag": p.etag, "Size": p.size} for p in parts]
 

@@ -112,7 +112,9 @@ def presigned_post(
     post = aws.s3().generate_presigned_post(
         Bucket=get_settings().data_bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
     )
-    return {"method": "POST", "url": post["url"], "fields": post["fields"]}
+    # Clients (Uppy 6) append the key to the URL for the object's location; S3's own URL ends in "/".
+    url = post["url"] if post["url"].endswith("/") else post["url"] + "/"
+    return {"method": "POST", "url": url, "fields": post["fields"]}
 
 
 def sha256(key: str) -> str:

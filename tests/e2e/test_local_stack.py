@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from local.environment import ROOT
-from tests.e2e.conftest import Stack
+from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 

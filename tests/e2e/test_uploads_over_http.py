@@ -18,8 +18,8 @@ import pytest
 import requests
 
 from chalicelib.files.keys import encode_key
-from tests.e2e.conftest import Stack
 from tests.e2e.test_local_stack import make_token
+from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 

@@ -1,4 +1,4 @@
-"""The embedded stack, started as `make run` starts it, on free loopback ports."""
+"""The embedded stack for end-to-end tests, started as `make run` starts it, on free loopback ports."""
 
 from __future__ import annotations
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# What the browser tests need beside the Python packages: Debian's Chromium and the two stock Uppy
+# bundles from npm. Idempotent, and quick when both are already there (the Makefile calls it before
+# every pytest run). Browsers come only from Debian: never `playwright install`, which downloads one.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+if [ ! -x /usr/bin/chromium ]; then
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium
+fi
+
+# npm ci wipes node_modules and installs exactly the lock file; redo it only when the lock changed.
+modules="$here/node_modules"
+if [ ! -d "$modules" ] || [ "$here/package-lock.json" -nt "$modules" ]; then
+    npm ci --prefix "$here" --no-audit --no-fund --loglevel=error
+    touch "$modules"
+fi
