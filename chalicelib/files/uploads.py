@@ -401,6 +401,7 @@ def complete_upload(
     parts = _verify(item, completion)
     if item.s3_upload_id:
         storage.complete_multipart(item.s3_key, item.s3_upload_id, parts)
+    _verify_checksum(item)
     version = _record(item, claimed_at)
     metrics.add_metric(name="UploadsCompleted", unit="Count", value=1)
     metrics.add_metric(name="BytesUploaded", unit="Bytes", value=version.size)
@@ -496,9 +497,8 @@ def _even_parts(sizes: list[int]) -> list[int]:
 
 
 def _settle_size(item: UploadItem, size: int) -> None:
-    """Fix the size of an upload that did not declare one, and reserve its quota now."""
-    if item.size is not None:
-        return
+    """Check the size against the bucket's limit as it is now; for an upload that declared no
+    size, fix it and reserve its quota now."""
     bucket = load_bucket(item.bucket_id)
     if bucket is None:
         _fail(item, "its bucket was deleted")
@@ -508,11 +508,26 @@ def _settle_size(item: UploadItem, size: int) -> None:
             item,
             f"the file has {size} bytes, above the bucket's largest file size of {bucket.file_size_limit}",
         )
+    if item.size is not None:
+        return
     try:
         reserve_bytes(bucket, size)
     except VellumError as refusal:
         _fail(item, refusal.errors[0].message if refusal.errors else refusal.message)
     item.update(actions=[UploadItem.size.set(size), UploadItem.reserved.set(size)])
+
+
+def _verify_checksum(item: UploadItem) -> None:
+    """Hash the assembled file against the declared checksum when that fits in the request.
+
+    S3 itself checks a single PUT's declared SHA-256 (a signed header); a multipart file's only
+    exists once S3 assembled it. A larger file is hashed by ingest, which flags a mismatch.
+    """
+    if item.checksum is None or int(item.size) > get_settings().sync_check_max_bytes:
+        return
+    digest = "sha256:" + storage.sha256(item.s3_key)
+    if digest != item.checksum:
+        _fail(item, f"the file's checksum is {digest}, not the declared {item.checksum}")
 
 
 def _release_claim(item: UploadItem) -> None:

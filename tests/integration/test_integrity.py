@@ -6,7 +6,6 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import requests
 from chalice.test import Client
 
 from chalicelib import aws
@@ -63,20 +62,46 @@ def test_ingest_checks_a_landed_file_and_fills_in_its_checksum(api: Client, pump
     assert checked["last_check_at"] is not None
 
 
-def test_a_declared_checksum_that_the_bytes_do_not_match_is_a_failed_check(api: Client) -> None:
-    bucket = new_bucket(api)
+def test_completion_refuses_a_file_whose_bytes_do_not_match_the_declared_checksum(api: Client) -> None:
+    bucket = new_bucket(api, quota_size=20 * MiB)
+    data = b"z" * (5 * MiB) + b"tail"
     wrong = "sha256:" + hashlib.sha256(b"something else").hexdigest()
-    # moto does not verify the signed x-amz-checksum-sha256 header that AWS would.
-    upload = initiate(api, bucket, 5, key="doc.txt", checksum=wrong)
-    requests.put(upload["parts"][0]["url"], data=b"hello", timeout=30)
-    complete(api, bucket, upload["id"], key="doc.txt")
+    upload = initiate(api, bucket, len(data), key="doc.bin", part_size=5 * MiB, checksum=wrong)
+    first, second = call(
+        api, "get", f"{object_path(bucket, 'doc.bin')}?uploadId={upload['id']}&partNumbers=1-2"
+    )[1]["parts"]
+    put(first, data[: 5 * MiB])
+    put(second, data[5 * MiB :])
 
-    status, result, _ = call(api, "post", f"{object_path(bucket, 'doc.txt')}?check")
+    status, refusal = complete(api, bucket, upload["id"], key="doc.bin")
 
-    assert status == 200
-    assert result["last_check"] is False
-    assert result["reason"].startswith("the stored object's checksum is sha256:2cf24dba")
-    assert meta(api, bucket, "doc.txt")["last_check"] is False
+    assert status == 400
+    assert "the file's checksum is sha256:" in refusal["message"]
+    assert bucket_counters(bucket) == (0, 0)
+    assert aws.s3().list_objects_v2(Bucket="vellum-local-data").get("KeyCount") == 0
+    assert call(api, "get", object_path(bucket, "doc.bin"))[0] == 404
+
+
+def test_a_declared_checksum_that_matches_is_kept_on_the_version(api: Client) -> None:
+    bucket = new_bucket(api)
+    right = "sha256:" + hashlib.sha256(b"hello").hexdigest()
+
+    version = store(api, bucket, "doc.txt", b"hello", checksum=right)
+
+    assert version["checksum"] == right
+
+
+def test_a_max_file_size_lowered_during_an_upload_is_enforced_at_completion(api: Client) -> None:
+    bucket = new_bucket(api)
+    upload = initiate(api, bucket, 100, key="doc.txt")
+    put(upload["parts"][0], b"x" * 100)
+    call(api, "patch", f"/files/{bucket}", {"max_file_size": 50})
+
+    status, refusal = complete(api, bucket, upload["id"], key="doc.txt")
+
+    assert status == 400
+    assert "above the bucket's largest file size of 50" in refusal["message"]
+    assert bucket_counters(bucket) == (0, 0)
 
 
 def test_bytes_changed_behind_vellums_back_are_found(api: Client) -> None:
