@@ -25,7 +25,7 @@ from chalicelib.auth.policy import Action
 from chalicelib.bodies import parse_body
 from chalicelib.cors import answer_preflights
 from chalicelib.errors import NotFound, VellumError, error_body, invalid_field
-from chalicelib.files import uploads
+from chalicelib.files import completion, uploads
 from chalicelib.files.buckets import get_bucket, require_writable
 from chalicelib.files.planning import MAX_PARTS, MIN_PART_SIZE, UploadPlan, parse_part_numbers, plan_upload
 from chalicelib.files.serializers import object_url
@@ -154,10 +154,10 @@ def complete(upload_id: str) -> dict[str, str]:
     bucket_id, own_id = _split(upload_id)
     key = _object_key(_query().get("key"))
     spec = parse_body(CompanionCompletion, request)
-    completion = uploads.Completion(
+    given = uploads.Completion(
         parts=[uploads.CompletedPart(part_number=part.PartNumber, etag=part.ETag) for part in spec.parts]
     )
-    version = uploads.complete_upload(current_principal(), bucket_id, key, own_id, completion)
+    version = completion.complete_upload(current_principal(), bucket_id, key, own_id, given)
     return {
         "location": object_url(base_url(request), bucket_id, version.key),
         "key": version.key,

@@ -16,7 +16,7 @@ from chalicelib.auth.context import current_principal
 from chalicelib.bodies import parse_body
 from chalicelib.cors import answer_preflights
 from chalicelib.errors import BadRequest, invalid_field
-from chalicelib.files import buckets, integrity, objects, uploads
+from chalicelib.files import buckets, completion, integrity, objects, uploads
 from chalicelib.files.integrity import file_state
 from chalicelib.files.keys import decode_key
 from chalicelib.files.planning import MAX_PARTS, parse_part_numbers
@@ -134,10 +134,8 @@ def post_object(bucket_id: str, key: str) -> Response:
             body["parts"] = [signed_request_json(item) for item in signed]
         return _json(body, 201, {"Location": body["links"]["self"]})
     if "uploadId" in query:
-        completion = parse_body(uploads.Completion, request, allow_empty=True)
-        version = uploads.complete_upload(
-            principal, bucket_id, decode_key(key), query["uploadId"], completion
-        )
+        given = parse_body(uploads.Completion, request, allow_empty=True)
+        version = completion.complete_upload(principal, bucket_id, decode_key(key), query["uploadId"], given)
         return _json(version_json(version, base_url(request)))
     if "check" in query:
         result = integrity.request_check(principal, bucket_id, decode_key(key), query.get("versionId"))

@@ -12,8 +12,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chalicelib.files.completion import finalise_form_upload
 from chalicelib.files.integrity import check_file
-from chalicelib.files.uploads import finalise_form_upload
 from chalicelib.ingest.events import LandedObject, landed_objects
 from chalicelib.observability import flush_metrics, logger, metrics, tracer
 from chalicelib.resources import DATA_PREFIX

@@ -13,7 +13,7 @@ from chalice.test import Client
 
 from chalicelib import aws
 from chalicelib.auth.principal import Principal
-from chalicelib.files import uploads
+from chalicelib.files import completion, uploads
 from chalicelib.files.keys import encode_key
 from chalicelib.files.models import ObjectVersionItem, bucket_pk
 from chalicelib.files.planning import MiB
@@ -165,7 +165,7 @@ def test_racing_completions_create_one_version(api: Client, moto_aws: Settings) 
     results: list[str] = []
 
     def finish() -> None:
-        version = uploads.complete_upload(alice, bucket, KEY, upload["id"], uploads.Completion())
+        version = completion.complete_upload(alice, bucket, KEY, upload["id"], uploads.Completion())
         results.append(version.version_id)
 
     racers = [threading.Thread(target=finish) for _ in range(4)]

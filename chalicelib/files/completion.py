@@ -1,0 +1,330 @@
+"""Completing an upload: check what S3 holds against the plan, then record it, exactly once.
+
+complete  claim the upload (a conditional write), check every part against the plan (or, with no
+          declared size, that the parts are even), complete it in S3, hash it against a declared
+          checksum when that fits in the request, then one DynamoDB transaction writes the file,
+          the version and the new head, counts the bytes and ends the upload.
+
+Completing twice returns the same version; of two racing completions one does the work and the
+other waits for its result. A failed check leaves no version: the data is deleted and the
+reservation released. A browser form upload has no completion call: ingest completes it when S3
+reports the object (``finalise_form_upload``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+
+from chalicelib.auth.policy import Action
+from chalicelib.auth.principal import Principal
+from chalicelib.errors import BadRequest, Conflict, FieldError, VellumError
+from chalicelib.files import storage
+from chalicelib.files.buckets import Bucket, get_bucket, load_bucket, require_writable, reserve_bytes
+from chalicelib.files.models import (
+    BUCKET_SK,
+    FILE_SK,
+    FILE_UPLOAD_SK,
+    BucketItem,
+    FileItem,
+    FilePointerItem,
+    ObjectVersionItem,
+    UploadItem,
+    bucket_pk,
+    file_pk,
+    head_sk,
+    new_version_id,
+    transaction,
+    upload_sk,
+    version_sk,
+)
+from chalicelib.files.objects import ObjectVersion, from_item, version_item
+from chalicelib.files.planning import MIN_PART_SIZE
+from chalicelib.files.uploads import (
+    COMPLETION_LEASE,
+    ENDED,
+    LEAVE_EXPIRY_INDEX,
+    Completion,
+    discard,
+    load_upload,
+    upload_from_item,
+)
+from chalicelib.observability import logger, metrics
+from chalicelib.resources import DATA_PREFIX
+from chalicelib.settings import get_settings
+
+# How long a second, concurrent completion waits for the first one's result (API Gateway: 29 s).
+COMPLETION_WAIT_SECONDS = 20.0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def complete_upload(
+    principal: Principal, bucket_id: str, key: str, upload_id: str, completion: Completion
+) -> ObjectVersion:
+    """Check what S3 holds against the plan and make it the key's new head version, once.
+
+    Completing twice returns the same version; of two racing completions one does the work and
+    the other waits for its result.
+    """
+    bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
+    item = load_upload(bucket, key, upload_id)
+    if item.state == "completed":
+        return _completed_version(item)
+    require_writable(bucket)
+    claimed_at = _claim(item)
+    if claimed_at is None:
+        return _wait_for_completion(bucket, key, upload_id)
+    parts = _verify(item, completion)
+    if item.s3_upload_id:
+        storage.complete_multipart(item.s3_key, item.s3_upload_id, parts)
+    _verify_checksum(item)
+    version = _record(item, claimed_at)
+    metrics.add_metric(name="UploadsCompleted", unit="Count", value=1)
+    metrics.add_metric(name="BytesUploaded", unit="Bytes", value=version.size)
+    return version
+
+
+def _claim(item: UploadItem) -> datetime | None:
+    """Take the upload for completing; None if another completion holds it."""
+    now = _now()
+    condition = (UploadItem.state == "pending") | (
+        (UploadItem.state == "completing") & (UploadItem.completing_since < now - COMPLETION_LEASE)
+    )
+    try:
+        item.update(
+            actions=[UploadItem.state.set("completing"), UploadItem.completing_since.set(now)],
+            condition=condition,
+        )
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+        return None
+    return now
+
+
+def _wait_for_completion(bucket: Bucket, key: str, upload_id: str) -> ObjectVersion:
+    deadline = time.monotonic() + COMPLETION_WAIT_SECONDS
+    while True:
+        item = load_upload(bucket, key, upload_id)
+        if item.state == "completed":
+            return _completed_version(item)
+        if item.state in ENDED:
+            raise Conflict(ENDED[item.state] + (f": {item.failure}." if item.failure else "."))
+        if time.monotonic() > deadline:
+            raise Conflict("Another request is completing this upload; ask again in a moment.")
+        time.sleep(0.25)
+
+
+def _completed_version(item: UploadItem) -> ObjectVersion:
+    assert item.version_id is not None  # set with state "completed", in one transaction
+    stored = ObjectVersionItem.get(item.pk, version_sk(item.key, item.version_id), consistent_read=True)
+    head = ObjectVersionItem.get(item.pk, head_sk(item.key), consistent_read=True)
+    return from_item(stored, is_head=head.version_id == stored.version_id)
+
+
+def _verify(item: UploadItem, completion: Completion) -> list[storage.StoredPart]:
+    """The parts to complete with, if what S3 holds is what was planned; else fail the upload.
+
+    An upload without a declared size gets its size here, and its quota reserved here.
+    """
+    plan = upload_from_item(item).plan
+    if item.s3_upload_id is None:
+        stored = storage.stat(item.s3_key)
+        if stored is None:
+            _release_claim(item)
+            raise BadRequest("The file has not been uploaded yet: send it to the signed URL first.")
+        if plan is not None and stored.size != plan.size:
+            _fail(item, f"the uploaded file has {stored.size} bytes, not the declared {plan.size}")
+        _settle_size(item, stored.size)
+        return []
+    parts = {part.number: part for part in storage.list_parts(item.s3_key, item.s3_upload_id)}
+    given = {part.part_number: part.etag.strip('"') for part in completion.parts or []}
+    count = plan.part_count if plan else max([*parts, *given], default=0)
+    missing = [n for n in range(1, count + 1) if n not in parts] or ([] if count else [1])
+    if missing:
+        # The upload stays open: the client can still send these parts and complete again.
+        _release_claim(item)
+        shown = ", ".join(str(n) for n in missing[:20]) + (", ..." if len(missing) > 20 else "")
+        raise BadRequest(
+            f"{len(missing)} of {max(count, 1)} parts are missing: {shown}.",
+            [FieldError("parts", f"part {n} is missing") for n in missing[:20]],
+        )
+    extra = sorted(n for n in parts if n > count)
+    if extra:
+        _fail(item, f"parts beyond the plan's {count} were uploaded: {extra[:20]}")
+    sizes = [parts[n].size for n in range(1, count + 1)]
+    expected = [plan.part_length(n) for n in range(1, count + 1)] if plan else _even_parts(sizes)
+    for number, (got, wanted) in enumerate(zip(sizes, expected, strict=True), start=1):
+        if got != wanted:
+            _fail(item, f"part {number} has {got} bytes, not the planned {wanted}")
+    if completion.parts is not None:
+        held = {n: part.etag.strip('"') for n, part in parts.items()}
+        if given != held:
+            differing = sorted(n for n in set(given) | set(held) if given.get(n) != held.get(n))
+            _fail(item, f"the ETags given for parts {differing[:20]} are not those S3 holds")
+    _settle_size(item, sum(sizes))
+    return [parts[n] for n in range(1, count + 1)]
+
+
+def _even_parts(sizes: list[int]) -> list[int]:
+    """The sizes S3 can join into one object: equal parts of at least 5 MiB, then a smaller last one."""
+    first = max(sizes[0], MIN_PART_SIZE) if len(sizes) > 1 else sizes[0]
+    return [first] * (len(sizes) - 1) + [min(sizes[-1], first)]
+
+
+def _settle_size(item: UploadItem, size: int) -> None:
+    """Check the size against the bucket's limit as it is now; for an upload that declared no
+    size, fix it and reserve its quota now."""
+    bucket = load_bucket(item.bucket_id)
+    if bucket is None:
+        _fail(item, "its bucket was deleted")
+        return
+    if size > bucket.file_size_limit:
+        _fail(
+            item,
+            f"the file has {size} bytes, above the bucket's largest file size of {bucket.file_size_limit}",
+        )
+    if item.size is not None:
+        return
+    try:
+        reserve_bytes(bucket, size)
+    except VellumError as refusal:
+        _fail(item, refusal.errors[0].message if refusal.errors else refusal.message)
+    item.update(actions=[UploadItem.size.set(size), UploadItem.reserved.set(size)])
+
+
+def _verify_checksum(item: UploadItem) -> None:
+    """Hash the assembled file against the declared checksum when that fits in the request.
+
+    S3 itself checks a single PUT's declared SHA-256 (a signed header); a multipart file's only
+    exists once S3 assembled it. A larger file is hashed by ingest, which flags a mismatch.
+    """
+    if item.checksum is None or int(item.size) > get_settings().sync_check_max_bytes:
+        return
+    digest = "sha256:" + storage.sha256(item.s3_key)
+    if digest != item.checksum:
+        _fail(item, f"the file's checksum is {digest}, not the declared {item.checksum}")
+
+
+def _release_claim(item: UploadItem) -> None:
+    item.update(actions=[UploadItem.state.set("pending"), UploadItem.completing_since.remove()])
+
+
+def _fail(item: UploadItem, reason: str) -> None:
+    """No version, no data, no reservation: the upload ends here, with the reason."""
+    item.update(actions=[UploadItem.state.set("failed"), UploadItem.failure.set(reason), *LEAVE_EXPIRY_INDEX])
+    discard(item)
+    logger.warning("upload failed its completion checks", extra={"upload_id": item.id, "reason": reason})
+    metrics.add_metric(name="UploadsFailed", unit="Count", value=1)
+    raise BadRequest(f"The upload failed: {reason}. Its data was deleted; start a new upload.")
+
+
+def _record(item: UploadItem, claimed_at: datetime) -> ObjectVersion:
+    """One transaction: the file, the version, the new head, the bucket's bytes, the upload's end."""
+    now = _now()
+    version = ObjectVersion(
+        bucket_id=item.bucket_id,
+        key=item.key,
+        version_id=new_version_id(),
+        file_id=item.file_id,
+        size=int(item.size),
+        mimetype=item.content_type,
+        checksum=item.checksum,
+        delete_marker=False,
+        tags={},
+        created=now,
+        is_head=True,
+    )
+    stored = FileItem(
+        pk=file_pk(item.file_id),
+        sk=FILE_SK,
+        id=item.file_id,
+        s3_key=item.s3_key,
+        size=version.size,
+        checksum=version.checksum,
+        bucket_id=version.bucket_id,
+        key=version.key,
+        version_id=version.version_id,
+        created=now,
+    )
+    head = version_item(version, as_head=True)
+    for with_head in (True, False):
+        try:
+            with transaction() as writes:
+                writes.update(
+                    item,
+                    actions=[
+                        UploadItem.state.set("completed"),
+                        *LEAVE_EXPIRY_INDEX,
+                        UploadItem.version_id.set(version.version_id),
+                    ],
+                    condition=(UploadItem.state == "completing")
+                    & (UploadItem.completing_since == claimed_at),
+                )
+                writes.save(stored, condition=FileItem.pk.does_not_exist())
+                writes.save(
+                    version_item(version, as_head=False), condition=ObjectVersionItem.pk.does_not_exist()
+                )
+                if with_head:
+                    # A version completed later (a larger, time-ordered id) keeps the head.
+                    writes.save(
+                        head,
+                        condition=ObjectVersionItem.pk.does_not_exist()
+                        | (ObjectVersionItem.version_id < version.version_id),
+                    )
+                writes.update(
+                    BucketItem(pk=bucket_pk(item.bucket_id), sk=BUCKET_SK),
+                    actions=[BucketItem.size.add(version.size), BucketItem.updated.set(now)],
+                )
+            return version if with_head else replace(version, is_head=False)
+        except TransactWriteError as exc:
+            reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
+            # Only the head's condition (the 4th write) failing: record the version without it.
+            if (
+                with_head
+                and len(reasons) >= 4
+                and reasons[3] == "ConditionalCheckFailed"
+                and not any(reasons[:3])
+            ):
+                continue
+            raise
+    raise AssertionError("unreachable")
+
+
+class RetryLater(RuntimeError):
+    """Another worker holds the upload; the event is retried, and then finds the upload settled."""
+
+
+def finalise_form_upload(s3_key: str) -> ObjectVersion | None:
+    """Record a browser form (POST) upload when S3 reports its object: the same checks, once.
+
+    None when the object is not a form upload's, or the upload cannot complete (then its data goes).
+    """
+    file_id = s3_key.removeprefix(DATA_PREFIX)
+    try:
+        pointer = FilePointerItem.get(file_pk(file_id), FILE_UPLOAD_SK, consistent_read=True)
+        item = UploadItem.get(
+            bucket_pk(pointer.bucket_id), upload_sk(pointer.upload_id), consistent_read=True
+        )
+    except DoesNotExist:
+        return None
+    if item.state == "completed":
+        return _completed_version(item)  # S3 repeats events
+    if item.state in ENDED:
+        storage.delete(item.s3_key)  # bytes that arrived for an upload that ended: no orphan
+        return None
+    claimed_at = _claim(item)
+    if claimed_at is None:
+        raise RetryLater(f"upload {item.id} is being completed elsewhere")
+    try:
+        _verify(item, Completion())
+    except BadRequest as refusal:
+        logger.warning("form upload refused", extra={"upload_id": item.id, "reason": refusal.message})
+        return None
+    return _record(item, claimed_at)
