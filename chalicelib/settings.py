@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     integrity_max_bytes: int = Field(default=4 * 1024**3, ge=0)
     sync_check_max_bytes: int = Field(default=256 * 1024**2, ge=0)
     integrity_batch_size: int = Field(default=50, ge=1, le=1_000)
+    # Images above this many pixels are refused at ingest (decompression bombs among them).
+    max_image_pixels: int = Field(default=500_000_000, ge=1)
 
     @model_validator(mode="after")
     def _identity_fits_stage(self) -> Settings:

@@ -52,6 +52,7 @@ from chalicelib.files.uploads import (
     load_upload,
     upload_from_item,
 )
+from chalicelib.ingest.notices import announce_recorded_file
 from chalicelib.observability import logger, metrics
 from chalicelib.resources import DATA_PREFIX
 from chalicelib.settings import get_settings
@@ -85,6 +86,7 @@ def complete_upload(
         storage.complete_multipart(item.s3_key, item.s3_upload_id, parts)
     _verify_checksum(item)
     version = _record(item, claimed_at)
+    announce_recorded_file(item.file_id)
     metrics.add_metric(name="UploadsCompleted", unit="Count", value=1)
     metrics.add_metric(name="BytesUploaded", unit="Bytes", value=version.size)
     return version

@@ -124,6 +124,12 @@ def check_stalest(limit: int) -> list[CheckResult]:
     return results
 
 
+def pending_ingest(file_ids: list[str]) -> list[str]:
+    """Those of ``file_ids`` that ingest has not described yet."""
+    keys = [(file_pk(file_id), FILE_SK) for file_id in file_ids]
+    return [stored.id for stored in FileItem.batch_get(keys) if stored.ingest == "pending"] if keys else []
+
+
 def request_check(
     principal: Principal, bucket_id: str, key: str, version_id: str | None
 ) -> CheckResult | None:
@@ -148,4 +154,11 @@ def file_state(file_id: str | None) -> dict[str, object]:
     except DoesNotExist:
         return {}
     checked = stored.last_check_at.isoformat().replace("+00:00", "Z") if stored.last_check_at else None
-    return {"last_check_at": checked, "last_check": stored.last_check}
+    ingest: dict[str, object] = {"state": stored.ingest}
+    if stored.ingest_failure:
+        ingest["reason"] = stored.ingest_failure
+    if stored.sniffed_type:
+        ingest["type"] = stored.sniffed_type
+    if stored.image:
+        ingest["image"] = {"width": stored.image["width"], "height": stored.image["height"]}
+    return {"last_check_at": checked, "last_check": stored.last_check, "ingest": ingest}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chalicelib.files.integrity import check_stalest
+from chalicelib.files.integrity import check_stalest, pending_ingest
 from chalicelib.files.purge import purge_deleted_buckets
 from chalicelib.files.uploads import expire_abandoned
+from chalicelib.ingest.describe import describe_file
 from chalicelib.observability import flush_metrics, logger
 from chalicelib.settings import get_settings
 
@@ -27,6 +28,9 @@ def housekeeping() -> int:
 def monitor_integrity() -> int:
     try:
         results = check_stalest(get_settings().integrity_batch_size)
+        # Files whose ingest notice went missing are among the never-checked: ingest them too.
+        for file_id in pending_ingest([result.file_id for result in results]):
+            describe_file(file_id)
         failed = [result.file_id for result in results if not result.ok]
         logger.info("integrity monitoring ran", extra={"checked": len(results), "failed": failed})
         return len(results)

@@ -205,6 +205,11 @@ class FileItem(_FilesTable):
     key = UnicodeAttribute(null=True)
     version_id = UnicodeAttribute(null=True)
     s3_checksum = UnicodeAttribute(null=True)  # S3's own, for files too large to hash here
+    # What ingest learnt from the bytes: the sniffed type and, for images, their facts.
+    ingest = UnicodeAttribute(default="pending")  # pending -> done | failed
+    ingest_failure = UnicodeAttribute(null=True)
+    sniffed_type = UnicodeAttribute(null=True)
+    image = JSONAttribute(null=True)
     last_check_at = UTCDateTimeAttribute(null=True)
     last_check = BooleanAttribute(null=True)  # None: not checked yet
     created = UTCDateTimeAttribute()

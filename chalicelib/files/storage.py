@@ -137,3 +137,13 @@ def s3_checksum(key: str) -> str | None:
         if attributes.get(name):
             return f"{name.removeprefix('Checksum').lower()}:{attributes[name]}"
     return None
+
+
+def read_head(key: str, length: int) -> bytes:
+    """The object's first ``length`` bytes (a range read: the rest is never transferred)."""
+    response = aws.s3().get_object(Bucket=get_settings().data_bucket, Key=key, Range=f"bytes=0-{length - 1}")
+    return response["Body"].read()
+
+
+def read_all(key: str) -> bytes:
+    return aws.s3().get_object(Bucket=get_settings().data_bucket, Key=key)["Body"].read()

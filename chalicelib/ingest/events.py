@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
+
+from chalicelib.ingest.notices import FILE_RECORDED
 
 
 class MalformedEvent(ValueError):
@@ -22,14 +25,34 @@ class LandedObject:
     event_name: str
 
 
-def landed_objects(message_body: str) -> list[LandedObject]:
-    """The objects an S3 notification announces; none for S3's ``s3:TestEvent``."""
+@dataclass(frozen=True)
+class RecordedFile:
+    file_id: str
+
+
+def ingest_requests(message_body: str) -> list[LandedObject | RecordedFile]:
+    """What a message on the ingest queue asks for: objects S3 announces, or a file Vellum recorded."""
+    payload = _json_object(message_body)
+    if payload.get("type") == FILE_RECORDED:
+        if not isinstance(payload.get("file_id"), str) or not payload["file_id"]:
+            raise MalformedEvent("a file-recorded notice without a file id")
+        return [RecordedFile(payload["file_id"])]
+    return list(landed_objects(message_body))
+
+
+def _json_object(message_body: str) -> dict[str, Any]:
     try:
         payload = json.loads(message_body)
     except json.JSONDecodeError as exc:
         raise MalformedEvent("message body is not JSON") from exc
     if not isinstance(payload, dict):
         raise MalformedEvent("message body is not a JSON object")
+    return payload
+
+
+def landed_objects(message_body: str) -> list[LandedObject]:
+    """The objects an S3 notification announces; none for S3's ``s3:TestEvent``."""
+    payload = _json_object(message_body)
     # S3 sends this once when a notification configuration is saved.
     if payload.get("Event") == "s3:TestEvent":
         return []

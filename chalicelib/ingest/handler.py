@@ -1,4 +1,5 @@
-"""The ingest queue's consumer: S3 notifications for new objects, in SQS batches.
+"""The ingest queue's consumer: S3 notifications for new objects and Vellum's notices of recorded
+files, in SQS batches.
 
 Each SQS record succeeds or fails alone (a partial batch response), so one bad
 message is retried and finally dead-lettered without holding back the others.
@@ -14,7 +15,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.files.completion import finalise_form_upload
 from chalicelib.files.integrity import check_file
-from chalicelib.ingest.events import LandedObject, landed_objects
+from chalicelib.ingest.describe import describe_file
+from chalicelib.ingest.events import LandedObject, RecordedFile, ingest_requests
 from chalicelib.observability import flush_metrics, logger, metrics, tracer
 from chalicelib.resources import DATA_PREFIX
 from chalicelib.settings import get_settings
@@ -23,7 +25,7 @@ _processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @tracer.capture_method
-def ingest_object(landed: LandedObject) -> None:
+def object_landed(landed: LandedObject) -> None:
     logger.info(
         "object landed",
         extra={"bucket": landed.bucket, "key": landed.key, "size": landed.size, "etag": landed.etag},
@@ -31,18 +33,27 @@ def ingest_object(landed: LandedObject) -> None:
     metrics.add_metric(name="ObjectsLanded", unit="Count", value=1)
     if landed.bucket != get_settings().data_bucket or not landed.key.startswith(DATA_PREFIX):
         return
-    # A browser form upload has no completion call: its object's arrival completes it.
+    # A browser form upload has no completion call: its object's arrival completes it. Other
+    # uploads are ingested on the notice their completion sends (chalicelib.ingest.notices).
     version = finalise_form_upload(landed.key)
     if version is not None:
         logger.info("form upload recorded", extra={"version_id": version.version_id, "key": version.key})
-    # A file already recorded is checked now; one whose completion is still to come is checked
-    # by the integrity job, which takes never-checked files first.
-    check_file(landed.key.removeprefix(DATA_PREFIX))
+        ingest_file(landed.key.removeprefix(DATA_PREFIX))
+
+
+@tracer.capture_method
+def ingest_file(file_id: str) -> None:
+    """Everything ingest does with a recorded file: verify what landed, then describe it."""
+    check_file(file_id)
+    describe_file(file_id)
 
 
 def record_handler(record: SQSRecord) -> None:  # Powertools requires the name "record"
-    for landed in landed_objects(record.body):
-        ingest_object(landed)
+    for request in ingest_requests(record.body):
+        if isinstance(request, RecordedFile):
+            ingest_file(request.file_id)
+        else:
+            object_landed(request)
 
 
 def handle_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:

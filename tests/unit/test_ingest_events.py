@@ -5,7 +5,13 @@ from typing import Any
 
 import pytest
 
-from chalicelib.ingest.events import LandedObject, MalformedEvent, landed_objects
+from chalicelib.ingest.events import (
+    LandedObject,
+    MalformedEvent,
+    RecordedFile,
+    ingest_requests,
+    landed_objects,
+)
 
 
 def s3_notification(key: str, event_name: str = "ObjectCreated:Put") -> dict[str, Any]:
@@ -66,3 +72,21 @@ def test_events_other_than_object_creation_announce_nothing() -> None:
 def test_a_message_that_is_not_an_s3_notification_is_malformed(body: str) -> None:
     with pytest.raises(MalformedEvent):
         landed_objects(body)
+
+
+def test_a_notice_of_a_recorded_file_asks_for_that_file() -> None:
+    body = json.dumps({"type": "vellum:file-recorded", "file_id": "f-1"})
+
+    assert ingest_requests(body) == [RecordedFile("f-1")]
+
+
+def test_a_notice_without_a_file_id_is_malformed() -> None:
+    with pytest.raises(MalformedEvent):
+        ingest_requests(json.dumps({"type": "vellum:file-recorded"}))
+
+
+def test_s3_notifications_pass_through_as_landed_objects() -> None:
+    [landed] = ingest_requests(json.dumps(s3_notification("data%2Fx")))
+
+    assert isinstance(landed, LandedObject)
+    assert landed.key == "data/x"

@@ -1,0 +1,96 @@
+"""What a file really is, from its bytes rather than its name, and an image's facts.
+
+Pillow reads only an image's header to learn its size, mode and orientation; the pixels are
+never decoded here. A decompression bomb (more pixels than ``max_pixels``) is refused before
+anything is allocated.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Any
+
+# Magic numbers (the first bytes of a file) of the types Vellum treats specially.
+SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"GIF87a", 0, "image/gif"),
+    (b"GIF89a", 0, "image/gif"),
+    (b"II*\x00", 0, "image/tiff"),
+    (b"MM\x00*", 0, "image/tiff"),
+    (b"II+\x00", 0, "image/tiff"),  # BigTIFF
+    (b"MM\x00+", 0, "image/tiff"),
+    (b"BM", 0, "image/bmp"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", 0, "image/jp2"),
+    (b"\xffO\xffQ", 0, "image/jp2"),  # a raw JPEG 2000 codestream
+    (b"%PDF-", 0, "application/pdf"),
+    (b"PK\x03\x04", 0, "application/zip"),
+)
+IMAGE_TYPES = frozenset(
+    {"image/jpeg", "image/png", "image/gif", "image/tiff", "image/bmp", "image/jp2", "image/webp"}
+)
+
+
+class NotAnImage(ValueError):
+    """The bytes are not an image Vellum can read, with the reason a person can act on."""
+
+
+def sniff(head: bytes) -> str | None:
+    """The MIME type the first bytes of a file announce, or None if Vellum does not know them."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    for signature, offset, mimetype in SIGNATURES:
+        if head[offset : offset + len(signature)] == signature:
+            return mimetype
+    return None
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    width: int  # as served: upright, after the EXIF orientation is applied
+    height: int
+    mode: str
+    format: str
+    orientation: int  # EXIF orientation 1-8 (1: upright)
+    frames: int
+    icc_profile: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def image_facts(data: bytes, max_pixels: int) -> ImageFacts:
+    """The facts of the image in ``data`` (its header suffices for most formats)."""
+    from PIL import Image, UnidentifiedImageError
+
+    # Pillow's own bomb check (it warns above MAX_IMAGE_PIXELS, refuses above twice that) follows ours.
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns between its limit and twice it; our own check below decides.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            opened = Image.open(io.BytesIO(data))
+        with opened as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise NotAnImage(f"the image has more than the {max_pixels} pixels allowed")
+            orientation = int(image.getexif().get(0x0112, 1) or 1)  # EXIF Orientation tag
+            if orientation in (5, 6, 7, 8):  # a quarter turn: served upright, so width and height swap
+                width, height = height, width
+            return ImageFacts(
+                width=width,
+                height=height,
+                mode=image.mode,
+                format=str(image.format),
+                orientation=orientation if 1 <= orientation <= 8 else 1,
+                frames=int(getattr(image, "n_frames", 1)),
+                icc_profile="icc_profile" in image.info,
+            )
+    except Image.DecompressionBombError:
+        raise NotAnImage(f"the image has more than the {max_pixels} pixels allowed") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, NotAnImage):
+            raise
+        raise NotAnImage(f"the image cannot be read: {exc}") from None

@@ -1,0 +1,58 @@
+"""Ingest describes what lands: the real type from the bytes, and an image's facts."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from chalice.test import Client
+from PIL import Image
+
+from tests.integration.test_companion import drain, pump  # noqa: F401 (a fixture)
+from tests.integration.test_uploads import call, complete, initiate, new_bucket, object_path, put
+
+
+def png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def land(api: Client, pump: Any, bucket: str, key: str, content: bytes) -> dict[str, Any]:  # noqa: F811
+    upload = initiate(api, bucket, len(content), key=key, content_type="application/octet-stream")
+    put(upload["parts"][0], content)
+    complete(api, bucket, upload["id"], key=key)  # which announces the recorded file to ingest
+    drain(pump)
+    return call(api, "get", f"{object_path(bucket, key)}?meta")[1]  # type: ignore[no-any-return]
+
+
+def test_an_image_is_recognised_by_its_bytes_and_its_size_recorded(api: Client, pump: Any) -> None:  # noqa: F811
+    bucket = new_bucket(api)
+    drain(pump)
+
+    described = land(api, pump, bucket, "photo.dat", png(300, 200))
+
+    assert described["ingest"] == {
+        "state": "done",
+        "type": "image/png",
+        "image": {"width": 300, "height": 200},
+    }
+
+
+def test_a_corrupt_image_is_a_failed_ingest_with_a_reason(api: Client, pump: Any) -> None:  # noqa: F811
+    bucket = new_bucket(api)
+    drain(pump)
+
+    described = land(api, pump, bucket, "broken.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+
+    assert described["ingest"]["state"] == "failed"
+    assert described["ingest"]["reason"].startswith("the image cannot be read")
+
+
+def test_a_file_that_is_not_an_image_is_described_and_done(api: Client, pump: Any) -> None:  # noqa: F811
+    bucket = new_bucket(api)
+    drain(pump)
+
+    described = land(api, pump, bucket, "notes.txt", b"just words")
+
+    assert described["ingest"] == {"state": "done", "type": "application/octet-stream"}
