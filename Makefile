@@ -26,7 +26,7 @@ typecheck: $(INSTALLED)
 	$(VENV)/bin/mypy
 
 pytest: $(INSTALLED)
-	bash tests/browser/setup.sh
+	bash tests/setup.sh
 	$(PY) -m pytest
 
 # make token USER=alice [ADMIN=1]: a bearer token for the local stack, alone on the last line.

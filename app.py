@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from chalice.app import Chalice, CloudWatchEvent, Rate, SQSEvent
+from chalice.app import CloudWatchEvent, Rate, SQSEvent
 
+from chalicelib.api import VellumChalice
 from chalicelib.auth.routes import blueprint as auth_routes
 from chalicelib.files import jobs
 from chalicelib.files.companion import blueprint as companion_routes
 from chalicelib.files.routes import blueprint as files_routes
 from chalicelib.health.routes import blueprint as health_routes
+from chalicelib.iiif.routes import blueprint as iiif_routes
 from chalicelib.ingest.handler import handle_batch
 from chalicelib.middleware import handle_http
 from chalicelib.observability import SERVICE
@@ -19,12 +21,16 @@ from chalicelib.settings import get_settings
 settings = get_settings()
 
 # configure_logs=False: the Powertools logger (same name) formats Chalice's log lines too.
-app = Chalice(app_name=SERVICE, configure_logs=False)
+app = VellumChalice(app_name=SERVICE, configure_logs=False)
+# Every response may be binary (IIIF images whatever the client's Accept): API Gateway then passes
+# bodies through as Chalice encodes them, and JSON stays JSON.
+app.api.binary_types = ["*/*"]
 app.register_middleware(handle_http, "http")
 app.register_blueprint(health_routes)
 app.register_blueprint(auth_routes)
 app.register_blueprint(files_routes)
 app.register_blueprint(companion_routes)
+app.register_blueprint(iiif_routes)
 
 
 @app.on_sqs_message(queue=settings.ingest_queue, batch_size=10)

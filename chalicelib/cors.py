@@ -18,8 +18,15 @@ PREFLIGHT_HEADERS: dict[str, str | list[str]] = {
 }
 
 
-def cors_headers(origin: str | None) -> dict[str, str]:
-    """CORS for the configured origins; credentials only for origins named explicitly, never for "*"."""
+def cors_headers(origin: str | None, path: str = "") -> dict[str, str]:
+    """CORS for the configured origins; credentials only for origins named explicitly, never for "*".
+
+    IIIF is made to be embedded anywhere: its routes answer every origin with a literal "*"
+    (Image API 3.0 section 7.1), errors included. Restricted images need a bearer token, which
+    no other site holds.
+    """
+    if path.startswith("/iiif/"):
+        return {"Access-Control-Allow-Origin": "*"}
     allowed = get_settings().cors_origins
     if not origin or (origin not in allowed and "*" not in allowed):
         return {}

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     # Images above this many pixels are refused at ingest (decompression bombs among them).
     max_image_pixels: int = Field(default=500_000_000, ge=1)
 
+    # IIIF: the largest image one request may ask for (maxWidth/maxHeight/maxArea in info.json),
+    # and the tile size viewers are offered.
+    iiif_max_width: int = Field(default=8192, ge=64)
+    iiif_max_height: int = Field(default=8192, ge=64)
+    iiif_max_area: int = Field(default=16_777_216, ge=4096)
+    iiif_tile_size: int = Field(default=512, ge=64, le=4096)
+
     @model_validator(mode="after")
     def _identity_fits_stage(self) -> Settings:
         if self.stage == "local":

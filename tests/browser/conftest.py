@@ -1,6 +1,6 @@
 """Browser tests: Debian's Chromium, driven by Playwright, on a page served by a same-origin front.
 
-`bash tests/browser/setup.sh` installs Chromium and the Uppy bundles first (the Makefile runs it).
+`bash tests/setup.sh` installs Chromium and the Uppy bundles first (the Makefile runs it).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
-SETUP_HINT = "run `bash tests/browser/setup.sh` first"
+SETUP_HINT = "run `bash tests/setup.sh` first"
 
 
 @pytest.fixture(scope="session")

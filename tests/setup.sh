@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# What the browser tests need beside the Python packages: Debian's Chromium and the two stock Uppy
+# What the tests need beside the Python packages: Debian's Chromium and libmagic, and the two stock Uppy
 # bundles from npm. Idempotent, and quick when both are already there (the Makefile calls it before
 # every pytest run). Browsers come only from Debian: never `playwright install`, which downloads one.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/browser"
 
-if [ ! -x /usr/bin/chromium ]; then
+# libmagic1: the IIIF validator (python-magic) reads image types with it.
+missing=""
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+ldconfig -p 2>/dev/null | grep -q "libmagic.so.1 " || missing="$missing libmagic1"
+if [ -n "$missing" ]; then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing
 fi
 
 # npm ci wipes node_modules and installs exactly the lock file; redo it only when the lock changed.

@@ -1,0 +1,1 @@
+"""The IIIF Image API: request parsing, geometry, rendering, image information and routes."""

@@ -1,0 +1,97 @@
+"""The IIIF Image API routes, 3.0 under /iiif/3 and 2.1 under /iiif/2."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.auth.context import current_principal
+from chalicelib.errors import NotFound
+from chalicelib.iiif import images
+from chalicelib.iiif.info import MEDIA_TYPE, PROFILE
+from chalicelib.iiif.render import MEDIA_TYPES
+from chalicelib.iiif.request import parse_image_request
+from chalicelib.links import base_url
+
+blueprint = Blueprint(__name__)
+
+VERSIONS = ("3", "2")
+# Version-pinned identifiers never change what they name (images.py).
+FOREVER = "public, max-age=31536000, immutable"
+
+
+def _version(version: str) -> str:
+    if version not in VERSIONS:
+        raise NotFound("The IIIF Image API is served as /iiif/3 (3.0) and /iiif/2 (2.1).")
+    return version
+
+
+def _service_id(version: str, identifier: str) -> str:
+    return f"{base_url(blueprint.current_request)}/iiif/{version}/{identifier}"
+
+
+def _caching(source: images.ImageSource) -> str:
+    # Restricted images never go to shared caches (CloudFront, proxies).
+    return FOREVER if source.public else "private, max-age=3600"
+
+
+def _profile_link(version: str) -> str:
+    return f'<{PROFILE[version]}>;rel="profile"'
+
+
+@blueprint.route("/iiif/{version}/{identifier}", methods=["GET"])
+def base_uri(version: str, identifier: str) -> Response:
+    """3.0 section 2.2: the base URI redirects to the image information."""
+    version = _version(version)
+    return Response(
+        body=b"", status_code=303, headers={"Location": f"{_service_id(version, identifier)}/info.json"}
+    )
+
+
+@blueprint.route("/iiif/{version}/{identifier}/info.json", methods=["GET", "HEAD"])
+def info(version: str, identifier: str) -> Response:
+    version = _version(version)
+    source = images.find_image(current_principal(), identifier)
+    request = blueprint.current_request
+    # 3.0 section 5.1: JSON-LD for clients that ask for it, plain JSON otherwise.
+    wants_ld = "application/ld+json" in request.headers.get("accept", "")
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": MEDIA_TYPE[version] if wants_ld else "application/json",
+        "Link": _profile_link(version),
+        "Cache-Control": _caching(source),
+    }
+    if request.method == "HEAD":
+        return Response(body=b"", headers=headers)
+    return Response(
+        # Bytes: to Chalice every body here is binary (chalicelib.api), and JSON-LD is not JSON to it.
+        body=json.dumps(images.image_info(source, version, _service_id(version, identifier))).encode(),
+        headers=headers,
+    )
+
+
+@blueprint.route(
+    "/iiif/{version}/{identifier}/{region}/{size}/{rotation}/{quality_format}", methods=["GET", "HEAD"]
+)
+def image(
+    version: str, identifier: str, region: str, size: str, rotation: str, quality_format: str
+) -> Response:
+    version = _version(version)
+    source = images.find_image(current_principal(), identifier)
+    request = blueprint.current_request
+    parsed = parse_image_request(version, region, size, rotation, quality_format)
+    canonical, render = images.plan_pixels(source, parsed)
+    etag = f'"{hashlib.sha256(f"{identifier}/{canonical}".encode()).hexdigest()[:32]}"'
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": MEDIA_TYPES[parsed.format],
+        "Link": f'<{_service_id(version, identifier)}/{canonical}>;rel="canonical", {_profile_link(version)}',
+        "Cache-Control": _caching(source),
+        "ETag": etag,
+    }
+    # The pixels behind an identifier and a canonical path never change: a matching ETag needs no render.
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(body=b"", status_code=304, headers=headers)
+    if request.method == "HEAD":
+        return Response(body=b"", headers=headers)
+    return Response(body=render(), headers=headers)

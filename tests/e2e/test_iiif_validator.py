@@ -1,0 +1,103 @@
+"""The official IIIF validator (iiif-validator 1.0.5), over HTTP against the embedded stack.
+
+Level 2 for Image API 3.0 and 2.x, plus the optional features Vellum supports. Its test image is
+made here from the colour table in the validator's own source (never downloaded), uploaded through
+the files API to a public bucket, and served once ingest has described it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from PIL import Image
+
+from chalicelib.files.keys import encode_key
+from tests.e2e.test_local_stack import make_token
+from tests.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+OPTIONAL = [
+    "format_gif",
+    "format_tif",
+    "format_webp",
+    "linkheader_canonical",
+    "linkheader_profile",
+    "rot_full_non90",
+    "rot_mirror",
+    "rot_mirror_180",
+    "rot_region_non90",
+    "size_up",
+]
+# The validator's own bugs (README, "IIIF validator"): tests that fail whatever a correct server does.
+# - format_webp checks a WebP answer with a Python 2 byte-string comparison that never matches on 3.
+# - size_up (3.0) expects ^max to be the full image (its own comment: "needs a bit more thought"),
+#   but 3.0 section 4.2 scales ^max up to the maxWidth/maxHeight/maxArea that info.json declares.
+KNOWN_VALIDATOR_BUGS = {"3.0": {"format_webp", "size_up"}, "2.0": {"format_webp"}}
+
+
+def validator_image() -> bytes:
+    """1000x1000 px, 10x10 squares of 100 px, coloured from ValidationInfo().colorInfo[column][row]."""
+    from iiif_validator.validator import ValidationInfo
+
+    colours = ValidationInfo().colorInfo
+    image = Image.new("RGB", (1000, 1000))
+    for column in range(10):
+        for row in range(10):
+            image.paste(
+                tuple(colours[column][row]), (column * 100, row * 100, column * 100 + 100, row * 100 + 100)
+            )
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def image_id(stack: Stack) -> str:
+    auth = {"Authorization": f"Bearer {make_token(stack, 'iiif-validator')}"}
+    bucket = requests.post(f"{stack.api}/files", json={"public_read": True}, headers=auth, timeout=10).json()[
+        "id"
+    ]
+    content = validator_image()
+    target = f"{stack.api}/files/{bucket}/{encode_key('validator/67352ccc-d1b0-11e1-89ae-279075081939.png')}"
+    upload = requests.post(f"{target}?uploads", json={"size": len(content)}, headers=auth, timeout=10).json()
+    [part] = upload["parts"]
+    assert requests.put(part["url"], data=content, headers=part["headers"], timeout=30).status_code == 200
+    version = requests.post(f"{target}?uploadId={upload['id']}", headers=auth, timeout=30).json()
+    deadline = time.monotonic() + 30
+    while requests.get(f"{target}?meta", headers=auth, timeout=10).json()["ingest"]["state"] != "done":
+        assert time.monotonic() < deadline, "ingest did not describe the validator's image"
+        time.sleep(0.2)
+    return str(version["version_id"])
+
+
+def validate(
+    stack: Stack, image_id: str, version: str, *, level: int | None, tests: list[str] = ()
+) -> set[str]:
+    """The names of the validator's tests that failed."""
+    host = stack.api.removeprefix("http://")
+    command = [str(Path(sys.executable).parent / "iiif-validate.py"), "-s", host, "-p", f"iiif/{version[0]}"]
+    command += ["-i", image_id, f"--version={version}", "-v"]
+    command += [f"--level={level}"] if level is not None else [f"--test={name}" for name in tests]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    failed = set(re.findall(r"^\[\d+\] test (\S+) FAIL", output, flags=re.MULTILINE))
+    assert len(failed) == result.returncode, f"could not read the validator's report:\n{output}"
+    return failed
+
+
+@pytest.mark.parametrize("version", ["3.0", "2.0"])
+def test_level_2_passes_the_official_validator(stack: Stack, image_id: str, version: str) -> None:
+    assert validate(stack, image_id, version, level=2) == set()
+
+
+@pytest.mark.parametrize("version", ["3.0", "2.0"])
+def test_the_optional_features_pass_the_official_validator(stack: Stack, image_id: str, version: str) -> None:
+    assert validate(stack, image_id, version, level=None, tests=OPTIONAL) == KNOWN_VALIDATOR_BUGS[version]

@@ -1,0 +1,158 @@
+"""The IIIF Image API over Chalice's test client, on moto: identifiers, info.json, pixels, access."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from PIL import Image
+
+from tests.conftest import bearer
+from tests.integration.test_companion import drain, pump  # noqa: F401 (a fixture)
+from tests.integration.test_uploads import ALICE, BOB, complete, initiate, new_bucket, put
+
+
+def picture(width: int = 400, height: int = 300) -> bytes:
+    image = Image.new("RGB", (width, height), (255, 0, 0))
+    image.paste((0, 0, 255), (width // 2, 0, width, height))  # right half blue
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def identifier(api: Client, pump: Any) -> tuple[str, str]:  # noqa: F811
+    """A public bucket's ingested picture: (bucket id, IIIF identifier)."""
+    bucket = new_bucket(api, public_read=True)
+    drain(pump)
+    content = picture()
+    upload = initiate(api, bucket, len(content), key="pics/red-blue.png", content_type="image/png")
+    put(upload["parts"][0], content)
+    _, version = complete(api, bucket, upload["id"], key="pics/red-blue.png")
+    drain(pump)
+    return bucket, version["version_id"]
+
+
+def get(api: Client, path: str, headers: dict[str, str] | None = None) -> Any:
+    return api.http.get(path, headers=headers or {})
+
+
+def test_info_json_describes_the_image_from_stored_facts(api: Client, identifier: tuple[str, str]) -> None:
+    _, image_id = identifier
+
+    response = get(api, f"/iiif/3/{image_id}/info.json")
+
+    assert response.status_code == 200
+    info = json.loads(response.body)
+    assert (info["type"], info["profile"]) == ("ImageService3", "level2")
+    assert (info["width"], info["height"]) == (400, 300)
+    assert info["id"].endswith(f"/iiif/3/{image_id}")
+    assert info["tiles"] == [{"width": 512, "scaleFactors": [1]}]
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Link"] == '<http://iiif.io/api/image/3/level2.json>;rel="profile"'
+
+
+def test_info_json_2_1_has_its_own_shape(api: Client, identifier: tuple[str, str]) -> None:
+    _, image_id = identifier
+
+    info = json.loads(get(api, f"/iiif/2/{image_id}/info.json").body)
+
+    assert info["@context"] == "http://iiif.io/api/image/2/context.json"
+    assert info["profile"][0] == "http://iiif.io/api/image/2/level2.json"
+
+
+def test_json_ld_is_served_to_clients_that_ask_for_it(api: Client, identifier: tuple[str, str]) -> None:
+    _, image_id = identifier
+
+    response = get(api, f"/iiif/3/{image_id}/info.json", {"Accept": "application/ld+json"})
+
+    assert (
+        response.headers["Content-Type"]
+        == 'application/ld+json;profile="http://iiif.io/api/image/3/context.json"'
+    )
+
+
+def test_the_base_uri_redirects_to_info_json(api: Client, identifier: tuple[str, str]) -> None:
+    _, image_id = identifier
+
+    response = get(api, f"/iiif/3/{image_id}")
+
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/iiif/3/{image_id}/info.json")
+
+
+def test_a_region_is_cut_scaled_and_encoded(api: Client, identifier: tuple[str, str]) -> None:
+    _, image_id = identifier
+
+    response = get(api, f"/iiif/3/{image_id}/200,0,200,300/100,/0/default.png")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "image/png"
+    image = Image.open(io.BytesIO(response.body))
+    assert image.size == (100, 150)
+    assert image.convert("RGB").getpixel((50, 75)) == (0, 0, 255)
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert 'rel="canonical"' in response.headers["Link"]
+
+
+def test_gray_mirror_and_rotation_apply(api: Client, identifier: tuple[str, str]) -> None:
+    _, image_id = identifier
+
+    response = get(api, f"/iiif/3/{image_id}/full/max/!90/gray.jpg")
+
+    image = Image.open(io.BytesIO(response.body))
+    assert image.mode == "L"
+    assert image.size == (300, 400)
+
+
+def test_a_matching_etag_answers_304_without_rendering(api: Client, identifier: tuple[str, str]) -> None:
+    _, image_id = identifier
+    first = get(api, f"/iiif/3/{image_id}/full/max/0/default.jpg")
+
+    again = get(api, f"/iiif/3/{image_id}/full/max/0/default.jpg", {"If-None-Match": first.headers["ETag"]})
+
+    assert again.status_code == 304
+
+
+def test_bad_requests_are_400_and_unknown_identifiers_404(api: Client, identifier: tuple[str, str]) -> None:
+    _, image_id = identifier
+
+    assert get(api, f"/iiif/3/{image_id}/full/max/0/default.bmp").status_code == 400
+    assert get(api, f"/iiif/3/{image_id}/500,500,10,10/max/0/default.jpg").status_code == 400
+    assert get(api, "/iiif/3/no-such-image/info.json").status_code == 404
+    assert get(api, f"/iiif/4/{image_id}/info.json").status_code == 404
+    assert get(api, "/iiif/3/no-such-image/info.json").headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_private_image_is_hidden_from_others_and_never_cached_publicly(api: Client, pump: Any) -> None:  # noqa: F811
+    bucket = new_bucket(api)
+    drain(pump)
+    content = picture(64, 64)
+    upload = initiate(api, bucket, len(content), key="secret.png")
+    put(upload["parts"][0], content)
+    image_id = complete(api, bucket, upload["id"], key="secret.png")[1]["version_id"]
+    drain(pump)
+
+    assert get(api, f"/iiif/3/{image_id}/info.json").status_code == 404
+    assert get(api, f"/iiif/3/{image_id}/info.json", BOB).status_code == 404
+    mine = get(api, f"/iiif/3/{image_id}/full/max/0/default.jpg", ALICE)
+    assert mine.status_code == 200
+    assert mine.headers["Cache-Control"].startswith("private")
+    assert get(api, f"/iiif/3/{image_id}/info.json", bearer("root", admin=True)).status_code == 200
+
+
+def test_a_file_that_is_not_an_image_has_no_iiif_service(api: Client, pump: Any) -> None:  # noqa: F811
+    bucket = new_bucket(api, public_read=True)
+    drain(pump)
+    upload = initiate(api, bucket, 5, key="notes.txt")
+    put(upload["parts"][0], b"words")
+    image_id = complete(api, bucket, upload["id"], key="notes.txt")[1]["version_id"]
+    drain(pump)
+
+    response = get(api, f"/iiif/3/{image_id}/info.json")
+
+    assert response.status_code == 404
+    assert json.loads(response.body)["message"].startswith("This file is not an image")
