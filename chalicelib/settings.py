@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     iiif_max_height: int = Field(default=8192, ge=64)
     iiif_max_area: int = Field(default=16_777_216, ge=4096)
     iiif_tile_size: int = Field(default=512, ge=64, le=4096)
+    # Longest sides of the thumbnails ingest makes (info.json lists them as sizes).
+    thumbnail_sizes: list[int] = Field(default_factory=lambda: [128, 256, 512])
 
     @model_validator(mode="after")
     def _identity_fits_stage(self) -> Settings:

@@ -210,6 +210,9 @@ class FileItem(_FilesTable):
     ingest_failure = UnicodeAttribute(null=True)
     sniffed_type = UnicodeAttribute(null=True)
     image = JSONAttribute(null=True)
+    # For images: how many downscaled levels ingest stored (0: none yet), and its thumbnails' sizes.
+    levels = NumberAttribute(default=0)
+    thumbnails = JSONAttribute(null=True)
     last_check_at = UTCDateTimeAttribute(null=True)
     last_check = BooleanAttribute(null=True)  # None: not checked yet
     created = UTCDateTimeAttribute()

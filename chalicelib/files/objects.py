@@ -270,6 +270,7 @@ def release_file(file_id: str) -> None:
     if stored.refs > 0:
         return
     storage.delete(stored.s3_key)
+    storage.delete_derivatives(file_id)
     stored.delete(condition=FileItem.refs <= 0)
 
 

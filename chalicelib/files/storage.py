@@ -147,3 +147,50 @@ def read_head(key: str, length: int) -> bytes:
 
 def read_all(key: str) -> bytes:
     return aws.s3().get_object(Bucket=get_settings().data_bucket, Key=key)["Body"].read()
+
+
+# Derivatives (tiles, thumbnails, levels, rendered IIIF answers) live outside DATA_PREFIX, so
+# writing them never triggers ingest, and under their file's id, so they go with it.
+DERIVATIVES_PREFIX = "derivatives/"
+
+
+def derivative_key(file_id: str, name: str) -> str:
+    return f"{DERIVATIVES_PREFIX}{file_id}/{name}"
+
+
+def put_derivative(file_id: str, name: str, body: bytes, content_type: str) -> None:
+    aws.s3().put_object(
+        Bucket=get_settings().data_bucket,
+        Key=derivative_key(file_id, name),
+        Body=body,
+        ContentType=content_type,
+    )
+
+
+def get_derivative(file_id: str, name: str) -> bytes | None:
+    try:
+        response = aws.s3().get_object(Bucket=get_settings().data_bucket, Key=derivative_key(file_id, name))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None
+        raise
+    return response["Body"].read()
+
+
+def delete_derivatives(file_id: str) -> None:
+    pages = (
+        aws.s3()
+        .get_paginator("list_objects_v2")
+        .paginate(Bucket=get_settings().data_bucket, Prefix=derivative_key(file_id, ""))
+    )
+    for page in pages:
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            aws.s3().delete_objects(Bucket=get_settings().data_bucket, Delete={"Objects": keys})  # type: ignore[typeddict-item]
+
+
+def presign_derivative(file_id: str, name: str) -> str:
+    settings = get_settings()
+    return presigner().presign_get_object(
+        settings.data_bucket, derivative_key(file_id, name), expires_in=settings.presign_expiry_seconds
+    )

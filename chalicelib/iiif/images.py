@@ -19,22 +19,35 @@ from chalicelib.errors import NotFound
 from chalicelib.files import storage
 from chalicelib.files.buckets import get_bucket
 from chalicelib.files.models import FILE_SK, FileItem, ObjectVersionItem, bucket_pk, file_pk, head_sk
-from chalicelib.iiif.geometry import Limits, canonical_path, plan_image
+from chalicelib.iiif.geometry import ImagePlan, Limits, canonical_path, plan_image
 from chalicelib.iiif.info import ImageLimits, info_json
-from chalicelib.iiif.render import Pixels, open_upright, render
+from chalicelib.iiif.pyramid import cache_key
+from chalicelib.iiif.render import MEDIA_TYPES, Pixels, open_upright, render
 from chalicelib.iiif.request import ImageRequest
 from chalicelib.settings import get_settings
 
 NOT_AN_IMAGE = "No image with this identifier."
+# Lambda answers at most 6 MB, and binary bodies travel base64-encoded (a third larger).
+MAX_INLINE_BYTES = 4_500_000
 
 
 @dataclass(frozen=True)
 class ImageSource:
     identifier: str
+    file_id: str
     s3_key: str
     width: int
     height: int
+    levels: int  # ingest's downscaled levels, the source itself included (0: not made yet)
+    thumbnails: list[list[int]]
     public: bool  # anyone may see it: responses may sit in shared caches
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """An answer too large to return through Lambda: the client fetches it from S3."""
+
+    url: str
 
 
 def limits() -> ImageLimits:
@@ -72,38 +85,70 @@ def find_image(principal: Principal, identifier: str) -> ImageSource:
         raise NotFound("This file is not an image, or has not been ingested yet.")
     return ImageSource(
         identifier=identifier,
+        file_id=stored.id,
         s3_key=stored.s3_key,
         width=int(stored.image["width"]),
         height=int(stored.image["height"]),
+        levels=int(stored.levels),
+        thumbnails=list(stored.thumbnails or []),
         public=bucket.public_read and is_head,
     )
 
 
 def image_info(source: ImageSource, version: str, service_id: str) -> dict[str, Any]:
-    return info_json(version, service_id, source.width, source.height, limits())
+    document = info_json(version, service_id, source.width, source.height, limits())
+    if source.thumbnails:
+        # The sizes served from stored thumbnails, and the full size (3.0 section 5.4).
+        document["sizes"] = [{"width": w, "height": h} for w, h in source.thumbnails]
+        document["sizes"].append({"width": source.width, "height": source.height})
+    return document
 
 
-def plan_pixels(source: ImageSource, request: ImageRequest) -> tuple[str, Callable[[], bytes]]:
-    """The request's canonical path (which keys caches), and how to render its pixels.
+def plan_pixels(source: ImageSource, request: ImageRequest) -> tuple[str, Callable[[], bytes | Redirect]]:
+    """The request's canonical path, and how to produce its answer.
 
-    Planning is cheap and validates the request (400s); rendering is left to the caller, who
-    may not need it (a conditional request whose ETag matches).
+    Planning is cheap and validates the request (400s); producing is left to the caller, who may
+    not need it (a conditional request whose ETag matches). An answer comes from the derivative
+    cache when ingest or an earlier request stored it; otherwise it is rendered from the smallest
+    stored level with enough pixels, and cached.
     """
     caps = limits()
     plan = plan_image(
         request, source.width, source.height, Limits(caps.max_width, caps.max_height, caps.max_area)
     )
+
+    def produce() -> bytes | Redirect:
+        key = cache_key(plan)
+        body = storage.get_derivative(source.file_id, key)
+        if body is None:
+            body = _render(source, plan)
+            storage.put_derivative(source.file_id, key, body, MEDIA_TYPES[plan.format])
+        if len(body) > MAX_INLINE_BYTES:
+            return Redirect(storage.presign_derivative(source.file_id, key))
+        return body
+
+    return canonical_path(request, plan, source.width, source.height), produce
+
+
+def _render(source: ImageSource, plan: ImagePlan) -> bytes:
+    # Level k holds the source halved k times: use the smallest that still has the pixels asked for.
+    shrink = min(plan.w / plan.width, plan.h / plan.height)
+    level = 0
+    while level + 1 < source.levels and 2 ** (level + 1) <= shrink:
+        level += 1
+    if level:
+        stored = storage.get_derivative(source.file_id, f"level/{level}")
+        if stored is None:
+            level, stored = 0, storage.read_all(source.s3_key)
+    else:
+        stored = storage.read_all(source.s3_key)
+    scale = 2**level
     pixels = Pixels(
-        region=(plan.x, plan.y, plan.w, plan.h),
+        region=(plan.x / scale, plan.y / scale, plan.w / scale, plan.h / scale),
         size=(plan.width, plan.height),
         rotation=plan.rotation,
         mirror=plan.mirror,
         quality=plan.quality,
         format=plan.format,
     )
-
-    def rendered() -> bytes:
-        # Until ingest cuts a pyramid, the whole source is decoded for each request.
-        return render(open_upright(storage.read_all(source.s3_key)), pixels)
-
-    return canonical_path(request, plan, source.width, source.height), rendered
+    return render(open_upright(stored), pixels)

@@ -26,7 +26,7 @@ _TRANSPARENT = frozenset({"png", "webp", "gif", "tif"})
 
 @dataclass(frozen=True)
 class Pixels:
-    region: tuple[int, int, int, int]  # x, y, width, height in the upright source
+    region: tuple[float, float, float, float]  # x, y, width, height in the upright source (or a level)
     size: tuple[int, int]  # width, height after scaling, before rotation
     rotation: float
     mirror: bool

@@ -81,7 +81,7 @@ def image(
     source = images.find_image(current_principal(), identifier)
     request = blueprint.current_request
     parsed = parse_image_request(version, region, size, rotation, quality_format)
-    canonical, render = images.plan_pixels(source, parsed)
+    canonical, produce = images.plan_pixels(source, parsed)
     etag = f'"{hashlib.sha256(f"{identifier}/{canonical}".encode()).hexdigest()[:32]}"'
     headers: dict[str, str | list[str]] = {
         "Content-Type": MEDIA_TYPES[parsed.format],
@@ -94,4 +94,7 @@ def image(
         return Response(body=b"", status_code=304, headers=headers)
     if request.method == "HEAD":
         return Response(body=b"", headers=headers)
-    return Response(body=render(), headers=headers)
+    answer = produce()
+    if isinstance(answer, images.Redirect):
+        return Response(body=b"", status_code=303, headers={**headers, "Location": answer.url})
+    return Response(body=answer, headers=headers)

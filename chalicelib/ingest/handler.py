@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.files.completion import finalise_form_upload
 from chalicelib.files.integrity import check_file
+from chalicelib.ingest.derivatives import make_derivatives
 from chalicelib.ingest.describe import describe_file
 from chalicelib.ingest.events import LandedObject, RecordedFile, ingest_requests
 from chalicelib.observability import flush_metrics, logger, metrics, tracer
@@ -46,6 +47,7 @@ def ingest_file(file_id: str) -> None:
     """Everything ingest does with a recorded file: verify what landed, then describe it."""
     check_file(file_id)
     describe_file(file_id)
+    make_derivatives(file_id)
 
 
 def record_handler(record: SQSRecord) -> None:  # Powertools requires the name "record"

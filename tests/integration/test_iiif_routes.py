@@ -7,9 +7,11 @@ import json
 from typing import Any
 
 import pytest
+import requests
 from chalice.test import Client
 from PIL import Image
 
+from chalicelib import aws
 from tests.conftest import bearer
 from tests.integration.test_companion import drain, pump  # noqa: F401 (a fixture)
 from tests.integration.test_uploads import ALICE, BOB, complete, initiate, new_bucket, put
@@ -156,3 +158,51 @@ def test_a_file_that_is_not_an_image_has_no_iiif_service(api: Client, pump: Any)
 
     assert response.status_code == 404
     assert json.loads(response.body)["message"].startswith("This file is not an image")
+
+
+def big_picture_identifier(api: Client, pump: Any) -> tuple[str, str]:  # noqa: F811
+    bucket = new_bucket(api, public_read=True)
+    drain(pump)
+    content = picture(1300, 900)
+    upload = initiate(api, bucket, len(content), key="pics/big.png")
+    put(upload["parts"][0], content)
+    version = complete(api, bucket, upload["id"], key="pics/big.png")[1]
+    drain(pump)
+    return bucket, version["version_id"]
+
+
+def test_ingest_stores_tiles_so_tile_requests_never_read_the_source(api: Client, pump: Any) -> None:  # noqa: F811
+    bucket, image_id = big_picture_identifier(api, pump)
+    info = json.loads(get(api, f"/iiif/3/{image_id}/info.json").body)
+    assert info["tiles"] == [{"width": 512, "scaleFactors": [1, 2, 4]}]
+    assert [size["width"] for size in info["sizes"]] == [128, 256, 512, 1300]
+    # Remove the source: what a viewer asks for next must come from what ingest stored.
+    from tests.integration.test_integrity import stored_key
+
+    aws.s3().delete_object(Bucket="vellum-local-data", Key=stored_key(api, bucket, "pics/big.png"))
+
+    tile = get(api, f"/iiif/3/{image_id}/1024,0,276,512/276,512/0/default.jpg")
+    scaled = get(api, f"/iiif/3/{image_id}/0,0,1024,900/256,/0/default.jpg")
+    thumbnail = get(api, f"/iiif/3/{image_id}/full/256,177/0/default.jpg")
+    other = get(api, f"/iiif/3/{image_id}/full/300,/0/gray.png")  # no tile: rendered from a level
+
+    assert [r.status_code for r in (tile, scaled, thumbnail, other)] == [200, 200, 200, 200]
+    assert Image.open(io.BytesIO(tile.body)).size == (276, 512)
+    assert Image.open(io.BytesIO(other.body)).size == (300, 208)
+
+
+def test_an_answer_too_large_for_lambda_is_a_303_to_s3(
+    api: Client,
+    pump: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chalicelib.iiif import images
+
+    _, image_id = big_picture_identifier(api, pump)
+    monkeypatch.setattr(images, "MAX_INLINE_BYTES", 1_000)
+
+    response = get(api, f"/iiif/3/{image_id}/full/max/0/default.png")
+
+    assert response.status_code == 303
+    fetched = requests.get(response.headers["Location"], timeout=30)
+    assert Image.open(io.BytesIO(fetched.content)).size == (1300, 900)

@@ -1,0 +1,99 @@
+"""The derivatives ingest makes once, so that viewers never wait for a full decode.
+
+From one decode of the source: every tile of the grid info.json advertises, at every scale
+factor; the thumbnails it lists as sizes; and downscaled levels (halvings) that any other request
+is rendered from, the smallest one that still has enough pixels. Each tile and thumbnail is stored
+as the answer to the exact IIIF request a viewer makes for it (its cache key), so serving it is
+reading one small object. Pure Pillow: it is handed an image and returns bytes; storing is the
+caller's.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from PIL import Image
+
+from chalicelib.iiif.geometry import ImagePlan
+from chalicelib.iiif.info import scale_factors
+
+LEVEL_QUALITY = 92  # levels are sources for further scaling: keep them close to the original
+TILE_QUALITY = 85
+
+
+def cache_key(plan: ImagePlan) -> str:
+    """The pixels a plan asks for, as one string: the same for every request (3.0 or 2.1) that
+    asks for them."""
+    region = f"{plan.x},{plan.y},{plan.w},{plan.h}"
+    rotation = f"{'!' if plan.mirror else ''}{plan.rotation:g}"
+    return f"{region}/{plan.width},{plan.height}/{rotation}/{plan.quality}.{plan.format}"
+
+
+def tile_plan(width: int, height: int, tile: int, scale: int, column: int, row: int) -> ImagePlan:
+    """The plan of the tile request a viewer makes (3.0 section 5.6): a region of ``tile * scale``
+    source pixels, scaled down by ``scale``, in jpg."""
+    x, y = column * tile * scale, row * tile * scale
+    w, h = min(tile * scale, width - x), min(tile * scale, height - y)
+    return ImagePlan(x, y, w, h, -(-w // scale), -(-h // scale), 0.0, False, "default", "jpg")
+
+
+def thumbnail_plan(width: int, height: int, longest: int) -> ImagePlan:
+    """The whole image within a ``longest`` x ``longest`` box, as a ``w,h`` request asks for it."""
+    factor = min(1.0, longest / max(width, height))
+    return ImagePlan(
+        0,
+        0,
+        width,
+        height,
+        max(1, round(width * factor)),
+        max(1, round(height * factor)),
+        0.0,
+        False,
+        "default",
+        "jpg",
+    )
+
+
+@dataclass(frozen=True)
+class Derivative:
+    key: str  # cache_key() of the request it answers, or "level/<k>" for a level
+    body: bytes
+
+
+def derivatives(image: Image.Image, tile: int, thumbnails: list[int]) -> Iterator[Derivative]:
+    """Tiles at every scale factor, thumbnails, and levels 1, 2, ... of ``image`` (upright, RGB)."""
+    width, height = image.size
+    level = image
+    factors = scale_factors(width, height, tile)
+    for index, scale in enumerate(factors):
+        if index:
+            level = level.reduce(2)  # a box filter: halving is exact, and fast
+            yield Derivative(f"level/{index}", _jpeg(level, LEVEL_QUALITY))
+        yield from _tiles(level, width, height, tile, scale)
+    for longest in sorted(set(thumbnails)):
+        plan = thumbnail_plan(width, height, longest)
+        if plan.width < width:
+            scaled = image.resize((plan.width, plan.height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+            yield Derivative(cache_key(plan), _jpeg(scaled, TILE_QUALITY))
+
+
+def _tiles(level: Image.Image, width: int, height: int, tile: int, scale: int) -> Iterator[Derivative]:
+    columns, rows = -(-width // (tile * scale)), -(-height // (tile * scale))
+    for row in range(rows):
+        for column in range(columns):
+            plan = tile_plan(width, height, tile, scale, column, row)
+            # The level holds the source scaled by 1/scale: the tile is its tile-sized cell.
+            left, upper = column * tile, row * tile
+            box = (left, upper, min(left + tile, level.width), min(upper + tile, level.height))
+            cell = level.crop(box)
+            if cell.size != (plan.width, plan.height):  # the level's rounding at the far edges
+                cell = cell.resize((plan.width, plan.height), Image.Resampling.LANCZOS)
+            yield Derivative(cache_key(plan), _jpeg(cell, TILE_QUALITY))
+
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from chalicelib.errors import BadRequest
+from chalicelib.iiif.geometry import Limits, plan_image
+from chalicelib.iiif.info import scale_factors
+from chalicelib.iiif.pyramid import cache_key, derivatives, tile_plan
+from chalicelib.iiif.request import parse_image_request
+
+NO_LIMITS = Limits()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 20_000), st.integers(1, 20_000), st.sampled_from([256, 512, 1024]), st.data())
+def test_every_tile_a_viewer_asks_for_is_the_tile_ingest_stored(
+    width: int, height: int, tile: int, data: st.DataObject
+) -> None:
+    scale = data.draw(st.sampled_from(scale_factors(width, height, tile)))
+    column = data.draw(st.integers(0, -(-width // (tile * scale)) - 1))
+    row = data.draw(st.integers(0, -(-height // (tile * scale)) - 1))
+    stored = tile_plan(width, height, tile, scale, column, row)
+    region = f"{stored.x},{stored.y},{stored.w},{stored.h}"
+
+    # The exact form (3.0 viewers), and "w," wherever it names the same pixels (2.1 viewers).
+    for version, size in (
+        ("3", f"{stored.width},{stored.height}"),
+        ("3", f"{stored.width},"),
+        ("2", f"{stored.width},"),
+    ):
+        request = parse_image_request(version, region, size, "0", "default.jpg")
+        try:
+            plan = plan_image(request, width, height, NO_LIMITS)
+        except BadRequest:
+            # "w," on a sliver one pixel thick is less than a pixel high: viewers ask "w,h" there.
+            assert size.endswith(","), "the exact size is always valid"
+            continue
+        if (plan.width, plan.height) == (stored.width, stored.height):
+            assert cache_key(plan) == cache_key(stored), (version, region, size)
+        else:
+            assert size.endswith(","), "the exact size must always find the stored tile"
+
+
+def test_a_typical_2_1_tile_request_finds_its_stored_tile() -> None:
+    request = parse_image_request("2", "1024,512,512,512", "256,", "0", "default.jpg")
+
+    plan = plan_image(request, 4000, 3000, NO_LIMITS)
+
+    assert cache_key(plan) == cache_key(tile_plan(4000, 3000, 256, 2, 2, 1))
+
+
+def test_ingest_stores_every_tile_level_and_thumbnail_from_one_image() -> None:
+    image = Image.new("RGB", (1100, 700), (10, 200, 30))
+
+    made = {
+        derivative.key: derivative.body
+        for derivative in derivatives(image, tile=512, thumbnails=[128, 256, 2000])
+    }
+
+    tiles = [key for key in made if not key.startswith("level/")]
+    assert scale_factors(1100, 700, 512) == [1, 2, 4]
+    assert sorted(key for key in made if key.startswith("level/")) == ["level/1", "level/2"]
+    assert "1024,0,76,700/38,350/0/default.jpg" in tiles  # scale 2, column 1
+    assert "0,0,1100,700/128,81/0/default.jpg" in tiles  # a thumbnail
+    assert len(tiles) == 6 + 2 + 1 + 2  # tiles at scales 1, 2, 4, and two thumbnails (2000 is no thumbnail)
+    tile = Image.open(io.BytesIO(made["1024,0,76,700/38,350/0/default.jpg"]))
+    assert tile.size == (38, 350)
+    assert tile.getpixel((10, 10)) == pytest.approx((10, 200, 30), abs=3)
