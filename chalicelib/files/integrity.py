@@ -161,4 +161,6 @@ def file_state(file_id: str | None) -> dict[str, object]:
         ingest["type"] = stored.sniffed_type
     if stored.image:
         ingest["image"] = {"width": stored.image["width"], "height": stored.image["height"]}
+    if stored.thumbnails:
+        ingest["thumbnail"] = stored.thumbnails[min(1, len(stored.thumbnails) - 1)]
     return {"last_check_at": checked, "last_check": stored.last_check, "ingest": ingest}

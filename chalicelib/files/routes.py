@@ -28,6 +28,7 @@ from chalicelib.files.serializers import (
     version_json,
 )
 from chalicelib.files.tags import TagSet, validate_tags
+from chalicelib.iiif.links import iiif_links
 from chalicelib.links import base_url
 from chalicelib.settings import get_settings
 
@@ -179,7 +180,11 @@ def get_object(bucket_id: str, key: str) -> Response:
         return _json(body)
     if "meta" in query:
         version = objects.read_object(principal, bucket_id, object_key, query.get("versionId"))
-        return _json({**version_json(version, base_url(request)), **file_state(version.file_id)})
+        base = base_url(request)
+        body = {**version_json(version, base), **file_state(version.file_id)}
+        if body.get("ingest", {}).get("image") and body["ingest"]["state"] == "done":
+            body["links"].update(iiif_links(base, version.version_id, body["ingest"].get("thumbnail")))
+        return _json(body)
     if "tags" in query:
         version = objects.read_object(principal, bucket_id, object_key, query.get("versionId"))
         return _json({"tags": version.tags})

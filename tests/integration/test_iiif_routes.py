@@ -12,9 +12,10 @@ from chalice.test import Client
 from PIL import Image
 
 from chalicelib import aws
+from chalicelib.files.keys import encode_key
 from tests.conftest import bearer
 from tests.integration.test_companion import drain, pump  # noqa: F401 (a fixture)
-from tests.integration.test_uploads import ALICE, BOB, complete, initiate, new_bucket, put
+from tests.integration.test_uploads import ALICE, BOB, call, complete, initiate, new_bucket, put
 
 
 def picture(width: int = 400, height: int = 300) -> bytes:
@@ -206,3 +207,27 @@ def test_an_answer_too_large_for_lambda_is_a_303_to_s3(
     assert response.status_code == 303
     fetched = requests.get(response.headers["Location"], timeout=30)
     assert Image.open(io.BytesIO(fetched.content)).size == (1300, 900)
+
+
+def test_an_images_json_links_to_its_iiif_service_and_thumbnail(api: Client, pump: Any) -> None:  # noqa: F811
+    bucket, image_id = big_picture_identifier(api, pump)
+
+    meta = call(api, "get", f"/files/{bucket}/{encode_key('pics/big.png')}?meta")[1]
+
+    assert meta["links"]["iiif_info"].endswith(f"/iiif/3/{image_id}/info.json")
+    assert meta["links"]["iiif_base"].endswith(f"/iiif/3/{image_id}")
+    thumbnail = get(api, meta["links"]["thumbnail"].split("localhost", 1)[1])
+    assert Image.open(io.BytesIO(thumbnail.body)).size == (256, 177)
+
+
+def test_a_repeated_ingest_notice_makes_the_derivatives_once(api: Client, pump: Any) -> None:  # noqa: F811
+    from chalicelib.ingest.derivatives import make_derivatives
+    from chalicelib.ingest.handler import ingest_file
+    from tests.integration.test_integrity import stored_key
+
+    bucket, _ = big_picture_identifier(api, pump)
+    file_id = stored_key(api, bucket, "pics/big.png").removeprefix("data/")
+
+    ingest_file(file_id)  # as if SQS delivered the notice again
+
+    assert make_derivatives(file_id) == 0
