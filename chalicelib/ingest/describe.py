@@ -49,3 +49,13 @@ def _facts(stored: FileItem, head: bytes) -> ImageFacts:
         if int(stored.size) <= len(head) or int(stored.size) > WHOLE_READ_LIMIT:
             raise
     return image_facts(storage.read_all(stored.s3_key), max_pixels)
+
+
+def record_ingest_failure(file_id: str, reason: str) -> None:
+    """Show on the file why ingest gave up on it."""
+    logger.error("ingest gave up", extra={"file_id": file_id, "reason": reason})
+    metrics.add_metric(name="IngestFailures", unit="Count", value=1)
+    FileItem(pk=file_pk(file_id), sk=FILE_SK).update(
+        actions=[FileItem.ingest.set("failed"), FileItem.ingest_failure.set(reason[:500])],
+        condition=FileItem.pk.exists(),
+    )

@@ -16,10 +16,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalicelib.files.completion import finalise_form_upload
 from chalicelib.files.integrity import check_file
 from chalicelib.ingest.derivatives import make_derivatives
-from chalicelib.ingest.describe import describe_file
+from chalicelib.ingest.describe import describe_file, record_ingest_failure
 from chalicelib.ingest.events import LandedObject, RecordedFile, ingest_requests
 from chalicelib.observability import flush_metrics, logger, metrics, tracer
-from chalicelib.resources import DATA_PREFIX
+from chalicelib.resources import DATA_PREFIX, INGEST_MAX_RECEIVE_COUNT
 from chalicelib.settings import get_settings
 
 _processor = BatchProcessor(event_type=EventType.SQS)
@@ -53,7 +53,15 @@ def ingest_file(file_id: str) -> None:
 def record_handler(record: SQSRecord) -> None:  # Powertools requires the name "record"
     for request in ingest_requests(record.body):
         if isinstance(request, RecordedFile):
-            ingest_file(request.file_id)
+            try:
+                ingest_file(request.file_id)
+            except Exception as exc:
+                # The queue's last try: the message goes to the dead-letter queue, and the file says why.
+                if int(record.attributes.approximate_receive_count) >= INGEST_MAX_RECEIVE_COUNT:
+                    record_ingest_failure(
+                        request.file_id, f"ingest failed {INGEST_MAX_RECEIVE_COUNT} times: {exc}"
+                    )
+                raise
         else:
             object_landed(request)
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
 from chalice.test import Client
 from PIL import Image
 
+from chalicelib import aws
+from chalicelib.resources import INGEST_MAX_RECEIVE_COUNT
 from tests.integration.test_companion import drain, pump  # noqa: F401 (a fixture)
 from tests.integration.test_uploads import call, complete, initiate, new_bucket, object_path, put
 
@@ -36,6 +39,7 @@ def test_an_image_is_recognised_by_its_bytes_and_its_size_recorded(api: Client, 
         "state": "done",
         "type": "image/png",
         "image": {"width": 300, "height": 200},
+        "thumbnail": [256, 171],  # ingest made thumbnails of it
     }
 
 
@@ -56,3 +60,29 @@ def test_a_file_that_is_not_an_image_is_described_and_done(api: Client, pump: An
     described = land(api, pump, bucket, "notes.txt", b"just words")
 
     assert described["ingest"] == {"state": "done", "type": "application/octet-stream"}
+
+
+def test_a_file_ingest_keeps_failing_on_lands_in_the_dlq_with_the_failure_recorded(
+    api: Client,
+    pump: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chalicelib.ingest import handler
+
+    def broken(file_id: str) -> None:
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr(handler, "describe_file", broken)
+    bucket = new_bucket(api)
+    drain(pump)
+    upload = initiate(api, bucket, 3, key="doomed.bin")
+    put(upload["parts"][0], b"abc")
+    complete(api, bucket, upload["id"], key="doomed.bin")
+
+    for _ in range(INGEST_MAX_RECEIVE_COUNT + 1):
+        pump.poll_once(wait_seconds=0)
+
+    described = call(api, "get", f"{object_path(bucket, 'doomed.bin')}?meta")[1]
+    assert described["ingest"] == {"state": "failed", "reason": "ingest failed 5 times: the disk is on fire"}
+    dlq = aws.sqs().get_queue_url(QueueName="vellum-local-ingest-dlq")["QueueUrl"]
+    assert len(aws.sqs().receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])) == 1
