@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from chalice.test import Client
@@ -14,6 +15,7 @@ from chalicelib.auth import context
 from chalicelib.settings import Settings, get_settings
 from local import provision
 from local.environment import REGION, stage_variables
+from local.pump import EventPump
 
 LOCAL_SECRET = "a-local-test-secret-that-is-long-enough-0123456789"
 
@@ -78,6 +80,23 @@ def api(moto_aws: Settings) -> Iterator[Client]:
 
     with Client(importlib.import_module("app").app) as client:
         yield client
+
+
+@pytest.fixture
+def pump(moto_aws: Settings) -> EventPump:
+    """The event pump on moto, delivering the ingest queue to the app's handler at once when asked."""
+    import importlib
+
+    app_module: Any = importlib.import_module("app")
+    return EventPump(
+        moto_aws.ingest_queue, app_module.ingest, batch_size=10, region=moto_aws.region, retry_delay_seconds=0
+    )
+
+
+def drain(pump: EventPump) -> None:
+    """Deliver every message waiting on the queue."""
+    while pump.poll_once(wait_seconds=0):
+        pass
 
 
 # One embedded stack for the whole session, shared by the e2e and browser suites: a session fixture

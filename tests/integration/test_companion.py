@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import requests
 from chalice.test import Client
 
 from chalicelib.files.planning import MiB
-from chalicelib.settings import Settings
 from local.pump import EventPump
+from tests.conftest import drain
 from tests.integration.test_uploads import ALICE, BOB, bucket_counters, call, download, new_bucket
 
 
@@ -53,19 +51,6 @@ def send_parts(urls: dict[str, str], chunks: list[bytes]) -> list[dict[str, Any]
         assert response.status_code == 200
         parts.append({"PartNumber": number, "ETag": response.headers["ETag"]})
     return parts
-
-
-@pytest.fixture
-def pump(moto_aws: Settings) -> EventPump:
-    app_module: Any = importlib.import_module("app")
-    return EventPump(
-        moto_aws.ingest_queue, app_module.ingest, batch_size=10, region=moto_aws.region, retry_delay_seconds=0
-    )
-
-
-def drain(pump: EventPump) -> None:
-    while pump.poll_once(wait_seconds=0):
-        pass
 
 
 def test_a_multipart_upload_without_a_declared_size_is_checked_at_completion(api: Client) -> None:

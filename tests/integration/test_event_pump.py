@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import Any
 
 import pytest
 
@@ -12,14 +10,6 @@ from chalicelib import aws
 from chalicelib.resources import INGEST_MAX_RECEIVE_COUNT
 from chalicelib.settings import Settings
 from local.pump import EventPump
-
-
-@pytest.fixture
-def pump(moto_aws: Settings) -> EventPump:
-    app_module: Any = importlib.import_module("app")
-    return EventPump(
-        moto_aws.ingest_queue, app_module.ingest, batch_size=10, region=moto_aws.region, retry_delay_seconds=0
-    )
 
 
 def _queue_depth(queue_name: str) -> int:

@@ -13,8 +13,7 @@ from PIL import Image
 
 from chalicelib import aws
 from chalicelib.files.keys import encode_key
-from tests.conftest import bearer
-from tests.integration.test_companion import drain, pump  # noqa: F401 (a fixture)
+from tests.conftest import bearer, drain
 from tests.integration.test_uploads import ALICE, BOB, call, complete, initiate, new_bucket, put
 
 
@@ -27,7 +26,7 @@ def picture(width: int = 400, height: int = 300) -> bytes:
 
 
 @pytest.fixture
-def identifier(api: Client, pump: Any) -> tuple[str, str]:  # noqa: F811
+def identifier(api: Client, pump: Any) -> tuple[str, str]:
     """A public bucket's ingested picture: (bucket id, IIIF identifier)."""
     bucket = new_bucket(api, public_read=True)
     drain(pump)
@@ -130,7 +129,7 @@ def test_bad_requests_are_400_and_unknown_identifiers_404(api: Client, identifie
     assert get(api, "/iiif/3/no-such-image/info.json").headers["Access-Control-Allow-Origin"] == "*"
 
 
-def test_a_private_image_is_hidden_from_others_and_never_cached_publicly(api: Client, pump: Any) -> None:  # noqa: F811
+def test_a_private_image_is_hidden_from_others_and_never_cached_publicly(api: Client, pump: Any) -> None:
     bucket = new_bucket(api)
     drain(pump)
     content = picture(64, 64)
@@ -147,7 +146,7 @@ def test_a_private_image_is_hidden_from_others_and_never_cached_publicly(api: Cl
     assert get(api, f"/iiif/3/{image_id}/info.json", bearer("root", admin=True)).status_code == 200
 
 
-def test_a_file_that_is_not_an_image_has_no_iiif_service(api: Client, pump: Any) -> None:  # noqa: F811
+def test_a_file_that_is_not_an_image_has_no_iiif_service(api: Client, pump: Any) -> None:
     bucket = new_bucket(api, public_read=True)
     drain(pump)
     upload = initiate(api, bucket, 5, key="notes.txt")
@@ -161,7 +160,7 @@ def test_a_file_that_is_not_an_image_has_no_iiif_service(api: Client, pump: Any)
     assert json.loads(response.body)["message"].startswith("This file is not an image")
 
 
-def big_picture_identifier(api: Client, pump: Any) -> tuple[str, str]:  # noqa: F811
+def big_picture_identifier(api: Client, pump: Any) -> tuple[str, str]:
     bucket = new_bucket(api, public_read=True)
     drain(pump)
     content = picture(1300, 900)
@@ -172,7 +171,7 @@ def big_picture_identifier(api: Client, pump: Any) -> tuple[str, str]:  # noqa: 
     return bucket, version["version_id"]
 
 
-def test_ingest_stores_tiles_so_tile_requests_never_read_the_source(api: Client, pump: Any) -> None:  # noqa: F811
+def test_ingest_stores_tiles_so_tile_requests_never_read_the_source(api: Client, pump: Any) -> None:
     bucket, image_id = big_picture_identifier(api, pump)
     info = json.loads(get(api, f"/iiif/3/{image_id}/info.json").body)
     assert info["tiles"] == [{"width": 512, "scaleFactors": [1, 2, 4]}]
@@ -194,7 +193,7 @@ def test_ingest_stores_tiles_so_tile_requests_never_read_the_source(api: Client,
 
 def test_an_answer_too_large_for_lambda_is_a_303_to_s3(
     api: Client,
-    pump: Any,  # noqa: F811
+    pump: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from chalicelib.iiif import images
@@ -209,7 +208,7 @@ def test_an_answer_too_large_for_lambda_is_a_303_to_s3(
     assert Image.open(io.BytesIO(fetched.content)).size == (1300, 900)
 
 
-def test_an_images_json_links_to_its_iiif_service_and_thumbnail(api: Client, pump: Any) -> None:  # noqa: F811
+def test_an_images_json_links_to_its_iiif_service_and_thumbnail(api: Client, pump: Any) -> None:
     bucket, image_id = big_picture_identifier(api, pump)
 
     meta = call(api, "get", f"/files/{bucket}/{encode_key('pics/big.png')}?meta")[1]
@@ -220,7 +219,7 @@ def test_an_images_json_links_to_its_iiif_service_and_thumbnail(api: Client, pum
     assert Image.open(io.BytesIO(thumbnail.body)).size == (256, 177)
 
 
-def test_a_repeated_ingest_notice_makes_the_derivatives_once(api: Client, pump: Any) -> None:  # noqa: F811
+def test_a_repeated_ingest_notice_makes_the_derivatives_once(api: Client, pump: Any) -> None:
     from chalicelib.ingest.derivatives import make_derivatives
     from chalicelib.ingest.handler import ingest_file
     from tests.integration.test_integrity import stored_key

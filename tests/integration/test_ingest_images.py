@@ -11,7 +11,7 @@ from PIL import Image
 
 from chalicelib import aws
 from chalicelib.resources import INGEST_MAX_RECEIVE_COUNT
-from tests.integration.test_companion import drain, pump  # noqa: F401 (a fixture)
+from tests.conftest import drain
 from tests.integration.test_uploads import call, complete, initiate, new_bucket, object_path, put
 
 
@@ -21,7 +21,7 @@ def png(width: int, height: int) -> bytes:
     return buffer.getvalue()
 
 
-def land(api: Client, pump: Any, bucket: str, key: str, content: bytes) -> dict[str, Any]:  # noqa: F811
+def land(api: Client, pump: Any, bucket: str, key: str, content: bytes) -> dict[str, Any]:
     upload = initiate(api, bucket, len(content), key=key, content_type="application/octet-stream")
     put(upload["parts"][0], content)
     complete(api, bucket, upload["id"], key=key)  # which announces the recorded file to ingest
@@ -29,7 +29,7 @@ def land(api: Client, pump: Any, bucket: str, key: str, content: bytes) -> dict[
     return call(api, "get", f"{object_path(bucket, key)}?meta")[1]  # type: ignore[no-any-return]
 
 
-def test_an_image_is_recognised_by_its_bytes_and_its_size_recorded(api: Client, pump: Any) -> None:  # noqa: F811
+def test_an_image_is_recognised_by_its_bytes_and_its_size_recorded(api: Client, pump: Any) -> None:
     bucket = new_bucket(api)
     drain(pump)
 
@@ -43,7 +43,7 @@ def test_an_image_is_recognised_by_its_bytes_and_its_size_recorded(api: Client, 
     }
 
 
-def test_a_corrupt_image_is_a_failed_ingest_with_a_reason(api: Client, pump: Any) -> None:  # noqa: F811
+def test_a_corrupt_image_is_a_failed_ingest_with_a_reason(api: Client, pump: Any) -> None:
     bucket = new_bucket(api)
     drain(pump)
 
@@ -53,7 +53,7 @@ def test_a_corrupt_image_is_a_failed_ingest_with_a_reason(api: Client, pump: Any
     assert described["ingest"]["reason"].startswith("the image cannot be read")
 
 
-def test_a_file_that_is_not_an_image_is_described_and_done(api: Client, pump: Any) -> None:  # noqa: F811
+def test_a_file_that_is_not_an_image_is_described_and_done(api: Client, pump: Any) -> None:
     bucket = new_bucket(api)
     drain(pump)
 
@@ -64,7 +64,7 @@ def test_a_file_that_is_not_an_image_is_described_and_done(api: Client, pump: An
 
 def test_a_file_ingest_keeps_failing_on_lands_in_the_dlq_with_the_failure_recorded(
     api: Client,
-    pump: Any,  # noqa: F811
+    pump: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from chalicelib.ingest import handler

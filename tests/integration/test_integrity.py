@@ -13,7 +13,7 @@ from chalicelib.files import jobs
 from chalicelib.files.models import FileItem, ObjectVersionItem, bucket_pk, head_sk
 from chalicelib.files.planning import MiB
 from chalicelib.files.uploads import expire_abandoned
-from tests.integration.test_companion import drain, pump  # noqa: F401 (a fixture)
+from tests.conftest import drain
 from tests.integration.test_uploads import (
     bucket_counters,
     call,
@@ -42,7 +42,7 @@ def stored_key(api: Client, bucket: str, key: str) -> str:
     return f"data/{ObjectVersionItem.get(bucket_pk(bucket), head_sk(key)).file_id}"
 
 
-def test_ingest_checks_a_landed_file_and_fills_in_its_checksum(api: Client, pump: Any) -> None:  # noqa: F811
+def test_ingest_checks_a_landed_file_and_fills_in_its_checksum(api: Client, pump: Any) -> None:
     bucket = new_bucket(api)
     drain(pump)
     store(api, bucket, "doc.txt", b"integrity")
