@@ -12,6 +12,7 @@ from chalicelib.files.companion import blueprint as companion_routes
 from chalicelib.files.routes import blueprint as files_routes
 from chalicelib.health.routes import blueprint as health_routes
 from chalicelib.iiif.routes import blueprint as iiif_routes
+from chalicelib.records.routes import blueprint as records_routes
 from chalicelib.ingest.handler import handle_batch
 from chalicelib.middleware import handle_http
 from chalicelib.observability import SERVICE
@@ -31,6 +32,7 @@ app.register_blueprint(auth_routes)
 app.register_blueprint(files_routes)
 app.register_blueprint(companion_routes)
 app.register_blueprint(iiif_routes)
+app.register_blueprint(records_routes)
 
 
 @app.on_sqs_message(queue=settings.ingest_queue, batch_size=10)

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     iiif_max_height: int = Field(default=8192, ge=64)
     iiif_max_area: int = Field(default=16_777_216, ge=4096)
     iiif_tile_size: int = Field(default=512, ge=64, le=4096)
+    # Records: a JSON Schema file replacing the shipped one (which asks only for a title).
+    record_schema: str | None = None
+    max_file_metadata_bytes: int = Field(default=16_384, ge=256, le=262_144)
+
     # Longest sides of the thumbnails ingest makes (info.json lists them as sizes).
     thumbnail_sizes: list[int] = Field(default_factory=lambda: [128, 256, 512])
 

@@ -37,9 +37,15 @@ class Action(StrEnum):
     OBJECT_DELETE_VERSION = "object-delete-version", "delete this version of the file"
     MULTIPART_READ = "multipart-read", "read this upload"
     MULTIPART_DELETE = "multipart-delete", "abort this upload"
+    RECORD_CREATE = "record-create", "create a record"
+    RECORD_READ = "record-read", "read this record"
+    RECORD_UPDATE = "record-update", "change this record"
+    RECORD_DELETE = "record-delete", "delete this record"
 
 
-PUBLIC_READ_ACTIONS: Final = frozenset({Action.BUCKET_READ, Action.OBJECT_READ})
+PUBLIC_READ_ACTIONS: Final = frozenset({Action.BUCKET_READ, Action.OBJECT_READ, Action.RECORD_READ})
+# Actions that need only a signed-in principal: what they create, the principal owns.
+CREATE_ACTIONS: Final = frozenset({Action.BUCKET_CREATE, Action.RECORD_CREATE})
 
 
 class Protected(Protocol):
@@ -55,7 +61,7 @@ class Protected(Protocol):
 def can(principal: Principal, action: Action, resource: Protected | None) -> bool:
     if principal.is_admin:
         return True
-    if action is Action.BUCKET_CREATE:
+    if action in CREATE_ACTIONS:
         return not principal.anonymous
     if resource is None:
         return False

@@ -1,4 +1,4 @@
-"""Who may do what: Invenio's file actions over owners, public reads and admins."""
+"""Who may do what: Invenio's file and record actions over owners, public reads and admins."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ RESOURCES = {
     "public": Bucket(owners=frozenset({"olga", "otto"}), public_read=True),
 }
 EVERYTHING = frozenset(Action)
-PUBLIC_READS = frozenset({Action.BUCKET_READ, Action.OBJECT_READ})
+PUBLIC_READS = frozenset({Action.BUCKET_READ, Action.OBJECT_READ, Action.RECORD_READ})
+CREATES = frozenset({Action.BUCKET_CREATE, Action.RECORD_CREATE})
 
 # What each principal may do to each resource; every action not listed is denied.
 ALLOWED: dict[tuple[str, str], frozenset[Action]] = {
@@ -37,9 +38,9 @@ ALLOWED: dict[tuple[str, str], frozenset[Action]] = {
     ("anonymous", "public"): PUBLIC_READS,
     ("owner", "private"): EVERYTHING,
     ("owner", "public"): EVERYTHING,
-    # Creating a bucket needs a signed-in principal, whatever else is in view.
-    ("other", "private"): frozenset({Action.BUCKET_CREATE}),
-    ("other", "public"): PUBLIC_READS | {Action.BUCKET_CREATE},
+    # Creating a bucket or a record needs a signed-in principal, whatever else is in view.
+    ("other", "private"): CREATES,
+    ("other", "public"): PUBLIC_READS | CREATES,
     ("admin", "private"): EVERYTHING,
     ("admin", "public"): EVERYTHING,
 }
@@ -58,6 +59,10 @@ def test_the_actions_are_invenios() -> None:
         "object-delete-version",
         "multipart-read",
         "multipart-delete",
+        "record-create",
+        "record-read",
+        "record-update",
+        "record-delete",
     }
 
 
@@ -72,11 +77,12 @@ def test_can_follows_the_table(who: str, what: str, action: Action) -> None:
 
 
 @pytest.mark.parametrize(("who", "allowed"), [("anonymous", False), ("other", True), ("admin", True)])
-def test_creating_a_bucket_needs_only_a_signed_in_principal(who: str, allowed: bool) -> None:
-    assert can(PRINCIPALS[who], Action.BUCKET_CREATE, None) is allowed
+@pytest.mark.parametrize("action", sorted(CREATES))
+def test_creating_needs_only_a_signed_in_principal(who: str, allowed: bool, action: Action) -> None:
+    assert can(PRINCIPALS[who], action, None) is allowed
 
 
-@pytest.mark.parametrize("action", sorted(EVERYTHING - {Action.BUCKET_CREATE}))
+@pytest.mark.parametrize("action", sorted(EVERYTHING - CREATES))
 def test_without_a_resource_only_admins_may_act(action: Action) -> None:
     assert not can(PRINCIPALS["other"], action, None)
     assert can(PRINCIPALS["admin"], action, None)
@@ -89,8 +95,8 @@ def test_require_returns_quietly_when_allowed(who: str, what: str, action: Actio
 
 @pytest.mark.parametrize(
     ("who", "action"),
-    # Any signed-in principal may create a bucket, so that one is allowed, not hidden.
-    [(who, a) for who in ("anonymous", "other") for a in Action if (who, a) != ("other", "bucket-create")],
+    # Any signed-in principal may create, so those are allowed, not hidden.
+    [(who, a) for who in ("anonymous", "other") for a in Action if not (who == "other" and a in CREATES)],
 )
 def test_a_private_resource_is_not_found_for_whoever_may_not_read_it(who: str, action: Action) -> None:
     with pytest.raises(NotFound):
@@ -122,7 +128,7 @@ def test_anonymous_callers_are_asked_to_sign_in_to_create_a_bucket() -> None:
     assert caught.value.message == "Sign in to create a bucket."
 
 
-@pytest.mark.parametrize("action", sorted(EVERYTHING - PUBLIC_READS - {Action.BUCKET_CREATE}))
+@pytest.mark.parametrize("action", sorted(EVERYTHING - PUBLIC_READS - CREATES))
 def test_signed_in_callers_who_may_read_but_not_act_are_forbidden(action: Action) -> None:
     with pytest.raises(Forbidden) as caught:
         require(PRINCIPALS["other"], action, RESOURCES["public"])

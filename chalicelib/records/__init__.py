@@ -1,0 +1,1 @@
+"""Records with files: JSON metadata records that own buckets, as invenio-records-files."""
