@@ -61,6 +61,8 @@ class RecordItem(Model):
     created = UTCDateTimeAttribute()
     updated = UTCDateTimeAttribute()
     publication_date = UnicodeAttribute(null=True)
+    # {"order": [keys], "metadata": {key: {...}}}: the files' own descriptions and their order.
+    files = JSONAttribute(default=lambda: {"order": [], "metadata": {}})
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute(null=True)  # set only while the record is public

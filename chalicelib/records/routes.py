@@ -6,14 +6,19 @@ from typing import Any
 from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
+from pydantic import RootModel
 
 from chalicelib.auth.context import current_principal
+from chalicelib.auth.policy import Action
 from chalicelib.bodies import parse_body
 from chalicelib.cors import answer_preflights
-from chalicelib.errors import invalid_field
+from chalicelib.errors import Forbidden, invalid_field
+from chalicelib.files import objects
+from chalicelib.files import routes as files_routes
+from chalicelib.files.keys import decode_key, encode_key
 from chalicelib.files.serializers import timestamp
 from chalicelib.links import base_url
-from chalicelib.records import service
+from chalicelib.records import files, service
 
 blueprint = Blueprint(__name__)
 
@@ -22,6 +27,21 @@ MAX_PAGE_SIZE = 100
 
 def record_json(record: service.Record, base: str) -> dict[str, Any]:
     own = f"{base}/records/{record.id}"
+    listed = files.entries(current_principal(), record, record.files)
+    files_json: dict[str, Any] = {"enabled": True, "order": [entry.version.key for entry in listed or []]}
+    if listed is not None:
+        files_json["entries"] = {
+            entry.version.key: {
+                "key": entry.version.key,
+                "size": entry.version.size,
+                "checksum": entry.version.checksum,
+                "mimetype": entry.version.mimetype,
+                "version_id": entry.version.version_id,
+                "metadata": entry.metadata,
+                "links": {"content": f"{own}/files/{encode_key(entry.version.key)}/content"},
+            }
+            for entry in listed
+        }
     return {
         "id": record.id,
         "metadata": record.metadata,
@@ -33,6 +53,7 @@ def record_json(record: service.Record, base: str) -> dict[str, Any]:
         "created": timestamp(record.created),
         "updated": timestamp(record.updated),
         "publication_date": record.publication_date,
+        "files": files_json,
         "links": {"self": own, "files": f"{base}/files/{record.bucket_id}", "publish": f"{own}/publish"},
     }
 
@@ -98,4 +119,81 @@ def publish(record_id: str) -> Response:
     return _answer(service.publish_record(current_principal(), record_id))
 
 
-answer_preflights(blueprint, ["/records", "/records/{record_id}", "/records/{record_id}/publish"])
+@blueprint.route("/records/{record_id}/files", methods=["GET"])
+def list_files(record_id: str) -> Response:
+    record = service.get_record(current_principal(), record_id)
+    return Response(body=record_json(record, base_url(blueprint.current_request))["files"])
+
+
+@blueprint.route("/records/{record_id}/files", methods=["PUT"])
+def order(record_id: str) -> Response:
+    keys = files.order_files(current_principal(), record_id, _json_body().get("order"))
+    return Response(body={"order": keys})
+
+
+# A record's file uploads, downloads and deletes are the files API's on the record's bucket, behind
+# the record's own checks: the same protocol, not a second implementation of it.
+@blueprint.route("/records/{record_id}/files/{key}", methods=["POST"])
+def post_file(record_id: str, key: str) -> Response:
+    response: Response = files_routes.post_object(_draft(record_id).bucket_id, key)
+    return response
+
+
+@blueprint.route("/records/{record_id}/files/{key}", methods=["GET"])
+def get_file(record_id: str, key: str) -> Response:
+    response: Response = files_routes.get_object(
+        service.get_record(current_principal(), record_id).bucket_id, key
+    )
+    return response
+
+
+@blueprint.route("/records/{record_id}/files/{key}", methods=["DELETE"])
+def delete_file(record_id: str, key: str) -> Response:
+    response: Response = files_routes.delete_object(_draft(record_id).bucket_id, key)
+    return response
+
+
+@blueprint.route("/records/{record_id}/files/{key}/content", methods=["GET"])
+def content(record_id: str, key: str) -> Response:
+    record = service.get_record(current_principal(), record_id)
+    url = objects.download_url(current_principal(), record.bucket_id, decode_key(key), None, download=False)
+    return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
+
+
+@blueprint.route("/records/{record_id}/files/{key}/metadata", methods=["GET"])
+def read_file_metadata(record_id: str, key: str) -> Response:
+    return Response(body=files.file_metadata(current_principal(), record_id, decode_key(key)))
+
+
+@blueprint.route("/records/{record_id}/files/{key}/metadata", methods=["PUT"])
+def write_file_metadata(record_id: str, key: str) -> Response:
+    return Response(body=files.describe_file(current_principal(), record_id, decode_key(key), _json_body()))
+
+
+def _draft(record_id: str) -> service.Record:
+    record = service.get_record(current_principal(), record_id, Action.RECORD_UPDATE)
+    if record.state != "draft":
+        raise Forbidden(service.FROZEN)
+    return record
+
+
+class JsonObject(RootModel[dict[str, Any]]):
+    """Any JSON object."""
+
+
+def _json_body() -> dict[str, Any]:
+    return parse_body(JsonObject, blueprint.current_request).root
+
+
+answer_preflights(
+    blueprint,
+    [
+        "/records",
+        "/records/{record_id}",
+        "/records/{record_id}/publish",
+        "/records/{record_id}/files",
+        "/records/{record_id}/files/{key}",
+        "/records/{record_id}/files/{key}/content",
+        "/records/{record_id}/files/{key}/metadata",
+    ],
+)

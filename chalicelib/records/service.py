@@ -72,6 +72,7 @@ class Record:
     created: datetime
     updated: datetime
     publication_date: str | None
+    files: dict[str, Any]
 
     @property
     def owners(self) -> frozenset[str]:
@@ -95,6 +96,7 @@ def _from_item(item: RecordItem) -> Record:
         created=item.created,
         updated=item.updated,
         publication_date=item.publication_date,
+        files=dict(item.files or {}),
     )
 
 
@@ -210,8 +212,11 @@ def publish_record(principal: Principal, record_id: str) -> Record:
             actions=actions,
             condition=RecordItem.state == "draft",
         )
+        # Published files are anyone's when both the record and its files are public.
+        public_files = record.access.get("record") == "public" and record.access.get("files") == "public"
         writes.update(
-            BucketItem(pk=bucket_pk(record.bucket_id), sk=BUCKET_SK), actions=[BucketItem.locked.set(True)]
+            BucketItem(pk=bucket_pk(record.bucket_id), sk=BUCKET_SK),
+            actions=[BucketItem.locked.set(True), BucketItem.public_read.set(public_files)],
         )
     return _from_item(_load(record.id))
 

@@ -1,0 +1,106 @@
+"""A record's files through the record's routes, on moto: upload, describe, order, publish, access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from chalice.test import Client
+
+from chalicelib.files.keys import encode_key
+from tests.integration.test_records import create
+from tests.integration.test_uploads import ALICE, BOB, call
+
+
+def upload(
+    api: Client, record: dict[str, Any], key: str, content: bytes, headers: dict[str, str] = ALICE
+) -> int:
+    path = f"/records/{record['id']}/files/{encode_key(key)}"
+    status, started, _ = call(api, "post", f"{path}?uploads", {"size": len(content)}, headers)
+    if status != 201:
+        return int(status)
+    [part] = started["parts"]
+    requests.put(part["url"], data=content, headers=part["headers"], timeout=30).raise_for_status()
+    return int(call(api, "post", f"{path}?uploadId={started['id']}", headers=headers)[0])
+
+
+def test_a_record_gets_three_described_files_in_its_order_and_publishes_them_frozen(api: Client) -> None:
+    record = create(api, {"title": "Survey"})
+    contents = {"data.csv": b"a,b\n1,2\n", "readme.md": b"# Survey\n", "photo.jpg": b"\xff\xd8\xff fake"}
+    for key, content in contents.items():
+        assert upload(api, record, key, content) == 200
+    for key in contents:
+        status, _, _ = call(
+            api, "put", f"/records/{record['id']}/files/{encode_key(key)}/metadata", {"description": key}
+        )
+        assert status == 200
+    assert (
+        call(api, "put", f"/records/{record['id']}/files", {"order": ["readme.md", "photo.jpg", "data.csv"]})[
+            0
+        ]
+        == 200
+    )
+
+    read = call(api, "get", f"/records/{record['id']}")[1]
+    assert read["files"]["order"] == ["readme.md", "photo.jpg", "data.csv"]
+    assert read["files"]["entries"]["data.csv"]["metadata"] == {"description": "data.csv"}
+    assert read["files"]["entries"]["data.csv"]["size"] == 8
+
+    assert call(api, "post", f"/records/{record['id']}/publish")[0] == 200
+    assert upload(api, record, "late.txt", b"too late") == 403
+    assert (
+        call(api, "put", f"/records/{record['id']}/files/{encode_key('data.csv')}/metadata", {"x": 1})[0]
+        == 403
+    )
+    assert call(api, "delete", f"/records/{record['id']}/files/{encode_key('data.csv')}")[0] == 403
+    assert call(api, "put", f"/records/{record['id']}/files", {"order": ["data.csv"]})[0] == 403
+
+    # Published, public: anyone reads the record and downloads its files.
+    status, _, headers = call(
+        api, "get", f"/records/{record['id']}/files/{encode_key('data.csv')}/content", headers={}
+    )
+    assert status == 302
+    assert requests.get(headers["Location"], timeout=30).content == contents["data.csv"]
+
+
+def test_restricted_files_of_a_public_record_are_for_its_owners_only(api: Client) -> None:
+    record = create(api, {"title": "Embargoed"}, access={"record": "public", "files": "restricted"})
+    upload(api, record, "secret.csv", b"x")
+    call(api, "post", f"/records/{record['id']}/publish")
+
+    seen = call(api, "get", f"/records/{record['id']}", headers=BOB)[1]
+
+    assert seen["metadata"] == {"title": "Embargoed"}
+    assert "entries" not in seen["files"]
+    assert (
+        call(api, "get", f"/records/{record['id']}/files/{encode_key('secret.csv')}/content", headers=BOB)[0]
+        == 404
+    )
+    assert call(api, "get", f"/records/{record['id']}/files/{encode_key('secret.csv')}/content")[0] == 302
+
+
+def test_only_a_drafts_owner_uploads_to_it(api: Client) -> None:
+    record = create(api)
+
+    assert upload(api, record, "mine.txt", b"x", headers=BOB) == 404
+
+
+def test_file_metadata_is_a_bounded_object_for_an_existing_file(api: Client) -> None:
+    record = create(api)
+    upload(api, record, "data.csv", b"x")
+    path = f"/records/{record['id']}/files/{encode_key('data.csv')}/metadata"
+
+    assert call(api, "put", path, {"blob": "x" * 20_000})[0] == 400
+    assert (
+        call(api, "put", f"/records/{record['id']}/files/{encode_key('none.csv')}/metadata", {"a": 1})[0]
+        == 404
+    )
+    assert call(api, "get", path)[1] == {}
+
+
+def test_an_order_naming_unknown_or_repeated_keys_is_refused(api: Client) -> None:
+    record = create(api)
+    upload(api, record, "a.txt", b"x")
+
+    assert call(api, "put", f"/records/{record['id']}/files", {"order": ["a.txt", "a.txt"]})[0] == 400
+    assert call(api, "put", f"/records/{record['id']}/files", {"order": ["b.txt"]})[0] == 404
