@@ -12,10 +12,10 @@ from chalicelib.files.companion import blueprint as companion_routes
 from chalicelib.files.routes import blueprint as files_routes
 from chalicelib.health.routes import blueprint as health_routes
 from chalicelib.iiif.routes import blueprint as iiif_routes
-from chalicelib.records.routes import blueprint as records_routes
 from chalicelib.ingest.handler import handle_batch
 from chalicelib.middleware import handle_http
 from chalicelib.observability import SERVICE
+from chalicelib.records.routes import blueprint as records_routes
 from chalicelib.settings import get_settings
 
 # Fails here, at cold start, with a message naming any missing or malformed variable.
