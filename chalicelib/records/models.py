@@ -1,6 +1,7 @@
 """The records domain's items in the records table (generic pk/sk keys, see chalicelib.resources).
 
     R#{record}   #RECORD   a record: metadata, access, state, revision and its bucket
+    P#{parent}   V#{index}  the records of one version chain, by index (the parent is the first)
 
 gsi1 lists an owner's records newest first (OWNER#{owner} / {created}#{id}); gsi2 lists the
 public ones newest first (PUBLIC / {created}#{id}), so no listing ever scans the table.
@@ -63,9 +64,33 @@ class RecordItem(Model):
     publication_date = UnicodeAttribute(null=True)
     # {"order": [keys], "metadata": {key: {...}}}: the files' own descriptions and their order.
     files = JSONAttribute(default=lambda: {"order": [], "metadata": {}})
+    parent_id = UnicodeAttribute(null=True)  # the first version's id; None: the record is the first
+    version_index = NumberAttribute(default=1)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute(null=True)  # set only while the record is public
     gsi2sk = UnicodeAttribute(null=True)
     by_owner = ByOwner()
     public = Public()
+
+
+def chain_pk(parent_id: str) -> str:
+    return f"P#{parent_id}"
+
+
+def chain_sk(index: int) -> str:
+    return f"V#{index:06d}"  # zero-padded, so versions sort by index
+
+
+class VersionItem(Model):
+    """One version in a chain: a conditional put of the next index makes two racing new versions
+    impossible."""
+
+    class Meta:
+        table_name = get_settings().records_table
+        region = get_settings().region
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    record_id = UnicodeAttribute()
+    index = NumberAttribute()

@@ -18,7 +18,7 @@ from chalicelib.files import routes as files_routes
 from chalicelib.files.keys import decode_key, encode_key
 from chalicelib.files.serializers import timestamp
 from chalicelib.links import base_url
-from chalicelib.records import files, service
+from chalicelib.records import files, service, versions
 
 blueprint = Blueprint(__name__)
 
@@ -54,7 +54,14 @@ def record_json(record: service.Record, base: str) -> dict[str, Any]:
         "updated": timestamp(record.updated),
         "publication_date": record.publication_date,
         "files": files_json,
-        "links": {"self": own, "files": f"{base}/files/{record.bucket_id}", "publish": f"{own}/publish"},
+        "versions": {"parent": record.parent_id, "index": record.version_index},
+        "links": {
+            "self": own,
+            "files": f"{base}/files/{record.bucket_id}",
+            "publish": f"{own}/publish",
+            "versions": f"{own}/versions",
+            "latest": f"{base}/records/{record.parent_id}/latest",
+        },
     }
 
 
@@ -117,6 +124,32 @@ def delete(record_id: str) -> Response:
 @blueprint.route("/records/{record_id}/publish", methods=["POST"])
 def publish(record_id: str) -> Response:
     return _answer(service.publish_record(current_principal(), record_id))
+
+
+@blueprint.route("/records/{record_id}/versions", methods=["POST"])
+def new_version(record_id: str) -> Response:
+    return _answer(versions.new_version(current_principal(), record_id), 201)
+
+
+@blueprint.route("/records/{record_id}/versions", methods=["GET"])
+def list_versions(record_id: str) -> Response:
+    base = base_url(blueprint.current_request)
+    chain = versions.versions(current_principal(), record_id)
+    body = [
+        {
+            **record_json(version.record, base),
+            "versions": {"index": version.index, "is_latest": version.is_latest},
+        }
+        for version in chain
+    ]
+    return Response(body={"versions": body}, headers={"Cache-Control": "no-store"})
+
+
+@blueprint.route("/records/{record_id}/latest", methods=["GET"])
+def latest(record_id: str) -> Response:
+    record = versions.latest(current_principal(), record_id)
+    location = f"{base_url(blueprint.current_request)}/records/{record.id}"
+    return Response(body="", status_code=302, headers={"Location": location, "Cache-Control": "no-store"})
 
 
 @blueprint.route("/records/{record_id}/files", methods=["GET"])
@@ -191,6 +224,8 @@ answer_preflights(
         "/records",
         "/records/{record_id}",
         "/records/{record_id}/publish",
+        "/records/{record_id}/versions",
+        "/records/{record_id}/latest",
         "/records/{record_id}/files",
         "/records/{record_id}/files/{key}",
         "/records/{record_id}/files/{key}/content",

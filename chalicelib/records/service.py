@@ -39,7 +39,16 @@ from chalicelib.files.models import (
     bucket_pk,
     transaction,
 )
-from chalicelib.records.models import PUBLIC_PK, RECORD_SK, RecordItem, owner_pk, record_pk
+from chalicelib.records.models import (
+    PUBLIC_PK,
+    RECORD_SK,
+    RecordItem,
+    VersionItem,
+    chain_pk,
+    chain_sk,
+    owner_pk,
+    record_pk,
+)
 from chalicelib.records.schema import validate_metadata
 
 NO_SUCH_RECORD = "No record with this id."
@@ -73,6 +82,8 @@ class Record:
     updated: datetime
     publication_date: str | None
     files: dict[str, Any]
+    parent_id: str  # the first version's id: the chain's name
+    version_index: int
 
     @property
     def owners(self) -> frozenset[str]:
@@ -84,7 +95,7 @@ class Record:
         return self.state == "published" and self.access.get("record") == "public"
 
 
-def _from_item(item: RecordItem) -> Record:
+def from_item(item: RecordItem) -> Record:
     return Record(
         id=item.id,
         owner=item.owner,
@@ -97,6 +108,8 @@ def _from_item(item: RecordItem) -> Record:
         updated=item.updated,
         publication_date=item.publication_date,
         files=dict(item.files or {}),
+        parent_id=item.parent_id or item.id,
+        version_index=int(item.version_index),
     )
 
 
@@ -126,10 +139,11 @@ def create_record(principal: Principal, spec: RecordSpec) -> Record:
     )
     try:
         item.save(condition=RecordItem.pk.does_not_exist())
+        VersionItem(pk=chain_pk(record_id), sk=chain_sk(1), record_id=record_id, index=1).save()
     except PutError:
         buckets.delete_bucket(principal, bucket.id)  # no bucket without its record
         raise
-    return _from_item(item)
+    return from_item(item)
 
 
 def _load(record_id: str) -> RecordItem:
@@ -140,7 +154,7 @@ def _load(record_id: str) -> RecordItem:
 
 
 def get_record(principal: Principal, record_id: str, action: Action = Action.RECORD_READ) -> Record:
-    record = _from_item(_load(record_id))
+    record = from_item(_load(record_id))
     try:
         require(principal, action, record)
     except NotFound:
@@ -166,14 +180,14 @@ def update_record(principal: Principal, record_id: str, spec: RecordSpec, if_mat
             condition=(RecordItem.revision_id == expected) & (RecordItem.state == "draft"),
         )
     except UpdateError:
-        current = _from_item(_load(record.id))
+        current = from_item(_load(record.id))
         if current.state != "draft":
             raise Forbidden(FROZEN) from None
         raise PreconditionFailed(
             f"The record has changed: you edited revision {expected}, "
             f"it is now at revision {current.revision_id}."
         ) from None
-    return _from_item(item)
+    return from_item(item)
 
 
 def delete_record(principal: Principal, record_id: str) -> None:
@@ -218,7 +232,7 @@ def publish_record(principal: Principal, record_id: str) -> Record:
             BucketItem(pk=bucket_pk(record.bucket_id), sk=BUCKET_SK),
             actions=[BucketItem.locked.set(True), BucketItem.public_read.set(public_files)],
         )
-    return _from_item(_load(record.id))
+    return from_item(_load(record.id))
 
 
 def _check_files(record: Record) -> None:
@@ -250,7 +264,7 @@ def list_records(principal: Principal, *, mine: bool, limit: int, cursor: str | 
         (RecordItem.by_owner, owner_pk(principal.sub or "")) if mine else (RecordItem.public, PUBLIC_PK)
     )
     results = index.query(key, scan_index_forward=False, limit=limit, last_evaluated_key=_decode(cursor, key))
-    records = [_from_item(item) for item in results]
+    records = [from_item(item) for item in results]
     last = results.last_evaluated_key
     return RecordPage(records, base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None)
 

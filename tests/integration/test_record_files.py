@@ -104,3 +104,51 @@ def test_an_order_naming_unknown_or_repeated_keys_is_refused(api: Client) -> Non
 
     assert call(api, "put", f"/records/{record['id']}/files", {"order": ["a.txt", "a.txt"]})[0] == 400
     assert call(api, "put", f"/records/{record['id']}/files", {"order": ["b.txt"]})[0] == 404
+
+
+def stored_objects() -> set[str]:
+    from chalicelib import aws
+
+    listed = aws.s3().list_objects_v2(Bucket="vellum-local-data", Prefix="data/").get("Contents", [])
+    return {item["Key"] for item in listed}
+
+
+def test_a_new_version_shares_unchanged_files_and_leaves_the_old_one_intact(api: Client) -> None:
+    first = create(api, {"title": "Survey v1"})
+    for key in ("a.csv", "b.csv", "c.csv"):
+        upload(api, first, key, key.encode() * 10)
+    call(api, "post", f"/records/{first['id']}/publish")
+    before = stored_objects()
+
+    status, second, _ = call(api, "post", f"/records/{first['id']}/versions")
+    assert status == 201
+    assert (second["state"], second["versions"]) == ("draft", {"parent": first["id"], "index": 2})
+    assert set(second["files"]["entries"]) == {"a.csv", "b.csv", "c.csv"}
+    assert stored_objects() == before  # a snapshot copies no byte
+
+    # Replace one file and drop another in the new draft; then publish it.
+    assert upload(api, second, "b.csv", b"new b") == 200
+    assert call(api, "delete", f"/records/{second['id']}/files/{encode_key('c.csv')}")[0] == 204
+    call(api, "put", f"/records/{second['id']}", {"metadata": {"title": "Survey v2"}})
+    assert call(api, "post", f"/records/{second['id']}/publish")[0] == 200
+
+    old = call(api, "get", f"/records/{first['id']}")[1]
+    new = call(api, "get", f"/records/{second['id']}")[1]
+    assert set(old["files"]["entries"]) == {"a.csv", "b.csv", "c.csv"}
+    assert old["files"]["entries"]["b.csv"]["size"] == 50
+    assert set(new["files"]["entries"]) == {"a.csv", "b.csv"}
+    assert new["files"]["entries"]["a.csv"]["checksum"] == old["files"]["entries"]["a.csv"]["checksum"]
+    assert len(stored_objects() - before) == 1  # only the replaced b.csv was stored anew
+    old_c = call(api, "get", f"/records/{first['id']}/files/{encode_key('c.csv')}/content")[2]["Location"]
+    assert requests.get(old_c, timeout=30).content == b"c.csv" * 10
+
+    versions = call(api, "get", f"/records/{second['id']}/versions")[1]["versions"]
+    assert [(v["versions"]["index"], v["versions"]["is_latest"]) for v in versions] == [(1, False), (2, True)]
+    status, _, headers = call(api, "get", f"/records/{first['id']}/latest")
+    assert (status, headers["Location"].endswith(f"/records/{second['id']}")) == (302, True)
+
+
+def test_only_a_published_record_gets_a_new_version(api: Client) -> None:
+    draft = create(api)
+
+    assert call(api, "post", f"/records/{draft['id']}/versions")[0] == 409
