@@ -69,6 +69,11 @@ class Conflict(VellumError):
     default_message = "The request conflicts with the current state."
 
 
+class Gone(VellumError):
+    status = 410
+    default_message = "This was removed."
+
+
 class PreconditionFailed(VellumError):
     status = 412
     default_message = "The resource has changed since you read it."

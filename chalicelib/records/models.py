@@ -64,6 +64,7 @@ class RecordItem(Model):
     publication_date = UnicodeAttribute(null=True)
     # {"order": [keys], "metadata": {key: {...}}}: the files' own descriptions and their order.
     files = JSONAttribute(default=lambda: {"order": [], "metadata": {}})
+    tombstone_reason = UnicodeAttribute(null=True)
     parent_id = UnicodeAttribute(null=True)  # the first version's id; None: the record is the first
     version_index = NumberAttribute(default=1)
     gsi1pk = UnicodeAttribute()

@@ -117,7 +117,8 @@ def update(record_id: str) -> Response:
 
 @blueprint.route("/records/{record_id}", methods=["DELETE"])
 def delete(record_id: str) -> Response:
-    service.delete_record(current_principal(), record_id)
+    reason = dict(blueprint.current_request.query_params or {}).get("reason")
+    service.delete_record(current_principal(), record_id, reason)
     return Response(body="", status_code=204)
 
 

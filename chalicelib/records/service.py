@@ -25,6 +25,7 @@ from chalicelib.errors import (
     BadRequest,
     Conflict,
     Forbidden,
+    Gone,
     NotFound,
     PreconditionFailed,
     Unauthorized,
@@ -154,7 +155,10 @@ def _load(record_id: str) -> RecordItem:
 
 
 def get_record(principal: Principal, record_id: str, action: Action = Action.RECORD_READ) -> Record:
-    record = from_item(_load(record_id))
+    item = _load(record_id)
+    if item.state == "tombstoned":
+        raise Gone(f"This record was removed: {item.tombstone_reason}")
+    record = from_item(item)
     try:
         require(principal, action, record)
     except NotFound:
@@ -190,8 +194,12 @@ def update_record(principal: Principal, record_id: str, spec: RecordSpec, if_mat
     return from_item(item)
 
 
-def delete_record(principal: Principal, record_id: str) -> None:
+def delete_record(principal: Principal, record_id: str, reason: str | None = None) -> None:
+    """Delete a draft; an admin may tombstone a published record (it then answers 410 with ``reason``)."""
     record = get_record(principal, record_id, Action.RECORD_DELETE)
+    if record.state == "published" and principal.is_admin:
+        _tombstone(record, reason or "Removed by an administrator.")
+        return
     if record.state != "draft":
         raise Forbidden("A published record cannot be deleted; an admin may tombstone it.")
     try:
@@ -199,6 +207,22 @@ def delete_record(principal: Principal, record_id: str) -> None:
     except DeleteError:
         raise Forbidden("A published record cannot be deleted; an admin may tombstone it.") from None
     buckets.delete_bucket(principal, record.bucket_id)
+
+
+def _tombstone(record: Record, reason: str) -> None:
+    # The files stay stored (other versions may share them) but are no longer anyone's to read.
+    RecordItem(pk=record_pk(record.id), sk=RECORD_SK).update(
+        actions=[
+            RecordItem.state.set("tombstoned"),
+            RecordItem.tombstone_reason.set(reason[:500]),
+            RecordItem.gsi2pk.remove(),
+            RecordItem.gsi2sk.remove(),
+        ],
+        condition=RecordItem.state == "published",
+    )
+    BucketItem(pk=bucket_pk(record.bucket_id), sk=BUCKET_SK).update(
+        actions=[BucketItem.public_read.set(False)]
+    )
 
 
 def publish_record(principal: Principal, record_id: str) -> Record:

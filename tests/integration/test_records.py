@@ -196,3 +196,17 @@ def test_a_malformed_body_or_if_match_is_a_400(api: Client) -> None:
         api, "put", f"/records/{record['id']}", {"metadata": {"title": "x"}}, {**ALICE, "If-Match": "abc"}
     )
     assert (bad[0], bad[1]["errors"][0]["field"]) == (400, "If-Match")
+
+
+def test_an_admin_tombstones_a_published_record_which_then_answers_410(api: Client) -> None:
+    record = create(api)
+    add_file(api, record)
+    call(api, "post", f"/records/{record['id']}/publish")
+
+    assert call(api, "delete", f"/records/{record['id']}")[0] == 403  # its owner may not
+    assert call(api, "delete", f"/records/{record['id']}?reason=Copyright%20claim", headers=ADMIN)[0] == 204
+
+    status, body, _ = call(api, "get", f"/records/{record['id']}", headers={})
+    assert (status, body["message"]) == (410, "This record was removed: Copyright claim")
+    assert record["id"] not in [r["id"] for r in call(api, "get", "/records", headers={})[1]["records"]]
+    assert call(api, "get", f"/files/{record['bucket_id']}", headers={})[0] == 404
