@@ -9,7 +9,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.auth.context import current_principal
 from chalicelib.errors import NotFound
-from chalicelib.iiif import images
+from chalicelib.iiif import images, manifests
 from chalicelib.iiif.info import MEDIA_TYPE, PROFILE
 from chalicelib.iiif.render import MEDIA_TYPES
 from chalicelib.iiif.request import parse_image_request
@@ -98,3 +98,17 @@ def image(
     if isinstance(answer, images.Redirect):
         return Response(body=b"", status_code=303, headers={**headers, "Location": answer.url})
     return Response(body=answer, headers=headers)
+
+
+@blueprint.route("/iiif/presentation/{record_id}/manifest", methods=["GET"])
+def record_manifest(record_id: str) -> Response:
+    """A IIIF Presentation 3.0 manifest of the record's images, for viewers."""
+    document, public = manifests.record_manifest(
+        current_principal(), record_id, base_url(blueprint.current_request)
+    )
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": 'application/ld+json;profile="http://iiif.io/api/presentation/3/context.json"',
+        # A record changes while a draft: revalidate, and keep restricted ones out of shared caches.
+        "Cache-Control": "public, max-age=300" if public else "private, no-cache",
+    }
+    return Response(body=json.dumps(document).encode(), headers=headers)

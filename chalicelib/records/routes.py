@@ -42,6 +42,15 @@ def record_json(record: service.Record, base: str) -> dict[str, Any]:
             }
             for entry in listed
         }
+    links = {
+        "self": own,
+        "files": f"{base}/files/{record.bucket_id}",
+        "publish": f"{own}/publish",
+        "versions": f"{own}/versions",
+        "latest": f"{base}/records/{record.parent_id}/latest",
+    }
+    if any((entry.version.mimetype or "").startswith("image/") for entry in listed or []):
+        links["iiif_manifest"] = f"{base}/iiif/presentation/{record.id}/manifest"
     return {
         "id": record.id,
         "metadata": record.metadata,
@@ -55,13 +64,7 @@ def record_json(record: service.Record, base: str) -> dict[str, Any]:
         "publication_date": record.publication_date,
         "files": files_json,
         "versions": {"parent": record.parent_id, "index": record.version_index},
-        "links": {
-            "self": own,
-            "files": f"{base}/files/{record.bucket_id}",
-            "publish": f"{own}/publish",
-            "versions": f"{own}/versions",
-            "latest": f"{base}/records/{record.parent_id}/latest",
-        },
+        "links": links,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import requests
@@ -152,3 +153,47 @@ def test_only_a_published_record_gets_a_new_version(api: Client) -> None:
     draft = create(api)
 
     assert call(api, "post", f"/records/{draft['id']}/versions")[0] == 409
+
+
+def test_a_records_images_make_a_iiif_presentation_manifest_in_its_file_order(api: Client, pump: Any) -> None:
+    import io
+
+    from PIL import Image
+
+    from tests.conftest import drain
+
+    drain(pump)
+    record = create(
+        api,
+        {
+            "title": "Album",
+            "license": "https://creativecommons.org/licenses/by/4.0/",
+            "creator": "A. Photographer",
+        },
+    )
+    for key, colour in (("one.png", "red"), ("two.png", "blue")):
+        buffer = io.BytesIO()
+        Image.new("RGB", (640, 480), colour).save(buffer, format="PNG")
+        upload(api, record, key, buffer.getvalue())
+    upload(api, record, "notes.txt", b"not an image")
+    call(
+        api, "put", f"/records/{record['id']}/files/{encode_key('two.png')}/metadata", {"description": "Blue"}
+    )
+    call(api, "put", f"/records/{record['id']}/files", {"order": ["two.png", "notes.txt", "one.png"]})
+    call(api, "post", f"/records/{record['id']}/publish")
+    drain(pump)  # ingest describes the images
+
+    response = api.http.get(f"/iiif/presentation/{record['id']}/manifest")
+
+    manifest = json.loads(response.body)
+    assert response.status_code == 200
+    assert (manifest["type"], manifest["label"]) == ("Manifest", {"none": ["Album"]})
+    assert manifest["rights"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert manifest["requiredStatement"]["value"] == {"none": ["A. Photographer"]}
+    assert [canvas["label"]["none"][0] for canvas in manifest["items"]] == ["Blue", "one.png"]
+    body = manifest["items"][0]["items"][0]["items"][0]["body"]
+    assert (body["width"], body["height"], body["service"][0]["type"]) == (640, 480, "ImageService3")
+    service_id = body["service"][0]["id"].split("localhost", 1)[1]
+    assert api.http.get(f"{service_id}/info.json").status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert call(api, "get", f"/records/{record['id']}")[1]["links"]["iiif_manifest"].endswith("/manifest")
