@@ -14,7 +14,7 @@ from chalicelib.auth.policy import Action
 from chalicelib.auth.principal import Principal
 from chalicelib.errors import Conflict, NotFound, invalid_field
 from chalicelib.files import storage
-from chalicelib.files.buckets import get_bucket, require_writable
+from chalicelib.files.buckets import get_bucket, release_bytes, require_writable, reserve_bytes
 from chalicelib.files.downloads import response_headers
 from chalicelib.files.keys import validate_key
 from chalicelib.files.models import (
@@ -295,3 +295,54 @@ def set_tags(
                 condition=ObjectVersionItem.version_id == version.version_id,
             )
     return replace(version, tags=tags)
+
+
+def rename_object(principal: Principal, bucket_id: str, key: str, new_key: str) -> ObjectVersion:
+    """Give a file a new key: a new version at ``new_key`` naming the same stored bytes (none are
+    copied), and a delete marker at the old key, whose versions stay."""
+    bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
+    require_writable(bucket)
+    key, new_key = validate_key(key), validate_key(new_key, "to")
+    if key == new_key:
+        raise invalid_field("to", "is the key the file already has")
+    head = head_version(bucket.id, key)
+    assert head.file_id is not None  # head_version never answers a delete marker
+    reserve_bytes(bucket, head.size)  # versions count against the quota, shared bytes or not
+    now = datetime.now(UTC)
+    moved = replace(head, key=new_key, version_id=new_version_id(), created=now, is_head=True)
+    marker = replace(
+        head,
+        file_id=None,
+        size=0,
+        checksum=None,
+        mimetype=None,
+        delete_marker=True,
+        tags={},
+        version_id=new_version_id(),
+        created=now,
+    )
+    try:
+        with transaction() as writes:
+            writes.save(version_item(moved, as_head=False), condition=ObjectVersionItem.pk.does_not_exist())
+            writes.save(
+                version_item(moved, as_head=True),
+                condition=ObjectVersionItem.pk.does_not_exist()
+                | (ObjectVersionItem.version_id < moved.version_id),
+            )
+            writes.save(version_item(marker, as_head=False), condition=ObjectVersionItem.pk.does_not_exist())
+            writes.delete(
+                ObjectVersionItem(pk=bucket_pk(bucket.id), sk=head_sk(key)),
+                condition=ObjectVersionItem.version_id == head.version_id,
+            )
+            writes.update(
+                FileItem(pk=file_pk(head.file_id), sk=FILE_SK),
+                actions=[FileItem.refs.add(1)],
+                condition=FileItem.pk.exists(),
+            )
+            writes.update(
+                BucketItem(pk=bucket_pk(bucket.id), sk=BUCKET_SK), actions=[BucketItem.size.add(head.size)]
+            )
+    except TransactWriteError:
+        release_bytes(bucket.id, head.size)
+        raise Conflict("The file changed while it was being renamed; try again.") from None
+    return moved

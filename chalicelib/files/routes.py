@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
+from pydantic import BaseModel, ConfigDict
 
 from chalicelib.auth.context import current_principal
 from chalicelib.bodies import parse_body
@@ -33,6 +34,13 @@ from chalicelib.links import base_url
 from chalicelib.settings import get_settings
 
 blueprint = Blueprint(__name__)
+
+
+class Rename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: str
+
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -138,6 +146,10 @@ def post_object(bucket_id: str, key: str) -> Response:
         given = parse_body(uploads.Completion, request, allow_empty=True)
         version = completion.complete_upload(principal, bucket_id, decode_key(key), query["uploadId"], given)
         return _json(version_json(version, base_url(request)))
+    if "rename" in query:
+        target = parse_body(Rename, request)
+        version = objects.rename_object(principal, bucket_id, decode_key(key), target.to)
+        return _json(version_json(version, base_url(request)))
     if "check" in query:
         result = integrity.request_check(principal, bucket_id, decode_key(key), query.get("versionId"))
         if result is None:
@@ -148,7 +160,7 @@ def post_object(bucket_id: str, key: str) -> Response:
             {"last_check": result.ok, "last_check_at": timestamp(result.checked_at), "reason": result.reason}
         )
     raise BadRequest(
-        "POST to an object needs ?uploads (start an upload), ?uploadId= (complete one) or ?check."
+        "POST to an object needs ?uploads (start an upload), ?uploadId= (complete one), ?rename or ?check."
     )
 
 

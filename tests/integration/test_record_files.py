@@ -197,3 +197,43 @@ def test_a_records_images_make_a_iiif_presentation_manifest_in_its_file_order(ap
     assert api.http.get(f"{service_id}/info.json").status_code == 200
     assert response.headers["Cache-Control"] == "public, max-age=300"
     assert call(api, "get", f"/records/{record['id']}")[1]["links"]["iiif_manifest"].endswith("/manifest")
+
+
+def test_renaming_a_file_makes_a_version_sharing_its_bytes(api: Client) -> None:
+    record = create(api)
+    upload(api, record, "draft name.csv", b"a,b\n")
+    before = stored_objects()
+
+    status, moved, _ = call(
+        api,
+        "post",
+        f"/records/{record['id']}/files/{encode_key('draft name.csv')}?rename",
+        {"to": "final.csv"},
+    )
+
+    assert (status, moved["key"], moved["is_head"]) == (200, "final.csv", True)
+    entries = call(api, "get", f"/records/{record['id']}")[1]["files"]["entries"]
+    assert set(entries) == {"final.csv"}
+    assert stored_objects() == before  # no byte copied
+    content = call(api, "get", f"/records/{record['id']}/files/{encode_key('final.csv')}/content")[2][
+        "Location"
+    ]
+    assert requests.get(content, timeout=30).content == b"a,b\n"
+    versions = call(api, "get", f"/files/{record['bucket_id']}?versions")[1]["contents"]
+    assert [(v["key"], v["delete_marker"]) for v in versions] == [
+        ("draft name.csv", False),
+        ("draft name.csv", True),
+        ("final.csv", False),
+    ]
+
+
+def test_renaming_onto_itself_or_a_missing_file_is_refused(api: Client) -> None:
+    record = create(api)
+    upload(api, record, "a.csv", b"x")
+    path = f"/records/{record['id']}/files/{encode_key('a.csv')}?rename"
+
+    assert call(api, "post", path, {"to": "a.csv"})[0] == 400
+    assert call(api, "post", path, {"to": "../escape"})[0] == 400
+    assert (
+        call(api, "post", f"/records/{record['id']}/files/{encode_key('none')}?rename", {"to": "b"})[0] == 404
+    )
