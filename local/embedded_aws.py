@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 
 from chalicelib.settings import load_settings
 from local import provision, snapshot
+from local.atomic_dynamodb import make_dynamodb_writes_atomic
 from local.form_uploads import FormUploadAnswers
 
 AUTOSAVE_SECONDS = 10
@@ -35,6 +36,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the app's logs
     ready = args.state / READY_FILE
     ready.unlink(missing_ok=True)
+    make_dynamodb_writes_atomic()
     app = FormUploadAnswers(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()

@@ -14,6 +14,7 @@ from chalicelib import aws
 from chalicelib.auth import context
 from chalicelib.settings import Settings, get_settings
 from local import provision
+from local.atomic_dynamodb import make_dynamodb_writes_atomic
 from local.environment import REGION, stage_variables
 from local.pump import EventPump
 
@@ -58,6 +59,7 @@ def local_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
 @pytest.fixture
 def moto_aws(local_env: Settings) -> Iterator[Settings]:
     """moto in-process with Vellum's resources provisioned as the embedded stack does."""
+    make_dynamodb_writes_atomic()  # as DynamoDB itself: see local/atomic_dynamodb.py
     with mock_aws():
         provision.create_tables(local_env)
         queue_arn = provision.create_queues(local_env)

@@ -242,14 +242,14 @@ def test_quota_is_reserved_at_initiation_and_released_by_abort(api: Client) -> N
 def test_concurrent_uploads_never_push_a_bucket_over_its_quota(api: Client, moto_aws: Settings) -> None:
     bucket = new_bucket(api, quota_size=100)
     alice = Principal(sub="alice")
-    outcomes: list[bool] = []
+    outcomes: list[str] = []
 
     def start(number: int) -> None:
         try:
             uploads.initiate_upload(alice, bucket, f"file-{number}", uploads.NewUpload(size=10))
-            outcomes.append(True)
-        except Exception:
-            outcomes.append(False)
+            outcomes.append("started")
+        except Exception as refusal:
+            outcomes.append(str(refusal))
 
     threads = [threading.Thread(target=start, args=(n,)) for n in range(16)]
     for thread in threads:
@@ -257,7 +257,8 @@ def test_concurrent_uploads_never_push_a_bucket_over_its_quota(api: Client, moto
     for thread in threads:
         thread.join()
 
-    assert outcomes.count(True) == 10
+    quota = "The size is invalid: it exceeds the bucket's quota: 0 bytes are left."
+    assert sorted(outcomes) == sorted(["started"] * 10 + [quota] * 6)
     assert bucket_counters(bucket) == (0, 100)
 
 
