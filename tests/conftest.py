@@ -1,22 +1,11 @@
 """Shared fixtures: the local stage's settings, and an embedded AWS in-process (moto)."""
 
+# ruff: noqa: E402 (the environment is set before Vellum's modules are imported; see below)
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import Any
 
-import pytest
-from chalice.test import Client
-from moto import mock_aws
-
-from chalicelib import aws
-from chalicelib.auth import context
-from chalicelib.settings import Settings, get_settings
-from local import provision
-from local.atomic_dynamodb import make_dynamodb_writes_atomic
 from local.environment import REGION, stage_variables
-from local.pump import EventPump
 
 LOCAL_SECRET = "a-local-test-secret-that-is-long-enough-0123456789"
 
@@ -32,10 +21,25 @@ def _local_stage_environment() -> dict[str, str]:
     }
 
 
-# Modules that bind to settings when imported (the pynamodb models, as on Lambda) are imported by
-# test modules at collection, before any fixture runs: give them the local stage from the start.
+# Vellum's modules read the environment when imported, as on Lambda (the pynamodb models' tables,
+# Powertools' metrics namespace), and test modules import them at collection, before any fixture
+# runs: the local stage's environment comes first.
 for _name, _value in _local_stage_environment().items():
     os.environ.setdefault(_name, _value)
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from chalicelib import aws
+from chalicelib.auth import context
+from chalicelib.settings import Settings, get_settings
+from local import provision
+from local.atomic_dynamodb import make_dynamodb_writes_atomic
+from local.pump import EventPump
 
 
 def _forget_cached_state() -> None:
@@ -103,4 +107,4 @@ def drain(pump: EventPump) -> None:
 
 # One embedded stack for the whole session, shared by the e2e and browser suites: a session fixture
 # is cached per place it is defined, so it is defined once, here.
-from tests.stack import stack  # noqa: E402, F401
+from tests.stack import stack  # noqa: F401
