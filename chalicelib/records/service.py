@@ -125,19 +125,7 @@ def create_record(principal: Principal, spec: RecordSpec) -> Record:
     bucket = buckets.create_bucket(principal, buckets.NewBucket())
     now = _now()
     record_id = str(uuid.uuid4())
-    item = RecordItem(
-        pk=record_pk(record_id),
-        sk=RECORD_SK,
-        id=record_id,
-        owner=principal.sub,
-        metadata=metadata,
-        bucket_id=bucket.id,
-        access=spec.access.model_dump(),
-        created=now,
-        updated=now,
-        gsi1pk=owner_pk(principal.sub),
-        gsi1sk=f"{now.isoformat()}#{record_id}",
-    )
+    item = new_record_item(record_id, principal.sub, metadata, bucket.id, spec.access.model_dump(), now)
     try:
         item.save(condition=RecordItem.pk.does_not_exist())
         VersionItem(pk=chain_pk(record_id), sk=chain_sk(1), record_id=record_id, index=1).save()
@@ -145,6 +133,30 @@ def create_record(principal: Principal, spec: RecordSpec) -> Record:
         buckets.delete_bucket(principal, bucket.id)  # no bucket without its record
         raise
     return from_item(item)
+
+
+def new_record_item(
+    record_id: str,
+    owner: str,
+    metadata: dict[str, Any],
+    bucket_id: str,
+    access: dict[str, str],
+    now: datetime,
+) -> RecordItem:
+    """A draft record's item, listed among its owner's records newest first."""
+    return RecordItem(
+        pk=record_pk(record_id),
+        sk=RECORD_SK,
+        id=record_id,
+        owner=owner,
+        metadata=metadata,
+        bucket_id=bucket_id,
+        access=access,
+        created=now,
+        updated=now,
+        gsi1pk=owner_pk(owner),
+        gsi1sk=f"{now.isoformat()}#{record_id}",
+    )
 
 
 def _load(record_id: str) -> RecordItem:

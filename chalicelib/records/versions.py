@@ -23,10 +23,9 @@ from chalicelib.records.models import (
     VersionItem,
     chain_pk,
     chain_sk,
-    owner_pk,
     record_pk,
 )
-from chalicelib.records.service import Record, from_item, get_record
+from chalicelib.records.service import Record, from_item, get_record, new_record_item
 
 
 @dataclass(frozen=True)
@@ -56,22 +55,8 @@ def new_version(principal: Principal, record_id: str) -> Record:
         ) from None
     bucket = snapshot_bucket(principal, source.bucket_id)
     now = datetime.now(UTC)
-    item = RecordItem(
-        pk=record_pk(new_id),
-        sk=RECORD_SK,
-        id=new_id,
-        owner=principal.sub,
-        metadata=source.metadata,
-        bucket_id=bucket.id,
-        access=source.access,
-        files=source.files,
-        parent_id=parent,
-        version_index=index,
-        created=now,
-        updated=now,
-        gsi1pk=owner_pk(principal.sub),
-        gsi1sk=f"{now.isoformat()}#{new_id}",
-    )
+    item = new_record_item(new_id, principal.sub, source.metadata, bucket.id, source.access, now)
+    item.files, item.parent_id, item.version_index = source.files, parent, index
     item.save(condition=RecordItem.pk.does_not_exist())
     return from_item(item)
 
