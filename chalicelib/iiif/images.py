@@ -151,4 +151,4 @@ def _render(source: ImageSource, plan: ImagePlan) -> bytes:
         quality=plan.quality,
         format=plan.format,
     )
-    return render(open_upright(stored), pixels)
+    return render(open_upright(stored, get_settings().max_image_pixels), pixels)

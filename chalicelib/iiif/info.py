@@ -83,7 +83,8 @@ def info_json(version: str, service_id: str, width: int, height: int, limits: Im
             **caps,
             "sizes": sizes(width, height, limits),
             "tiles": tiles,
-            "preferredFormats": ["webp", "jpg"],
+            # The pyramid's format: a viewer asking for it gets stored tiles (a format it lists first wins).
+            "preferredFormats": ["jpg"],
             "extraFormats": EXTRA_FORMATS,
             "extraQualities": EXTRA_QUALITIES,
             "extraFeatures": EXTRA_FEATURES,

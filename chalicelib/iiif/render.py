@@ -34,8 +34,13 @@ class Pixels:
     format: str
 
 
-def open_upright(source: bytes) -> Image.Image:
-    """The source's first frame, turned as its EXIF orientation says (IIIF coordinates are upright)."""
+def open_upright(source: bytes, max_pixels: int) -> Image.Image:
+    """The source's first frame, turned as its EXIF orientation says (IIIF coordinates are upright).
+
+    ``max_pixels`` is ingest's limit: an image ingest accepted must open here too, however much
+    larger than Pillow's own default limit (about 89 MP) it is.
+    """
+    Image.MAX_IMAGE_PIXELS = max_pixels
     image = Image.open(io.BytesIO(source))
     image.seek(0)
     return ImageOps.exif_transpose(image) or image

@@ -25,7 +25,7 @@ def make_derivatives(file_id: str) -> int:
     if not stored.image or stored.ingest != "done" or stored.levels:
         return 0  # not an image, refused, or done before (S3 and SQS repeat events)
     settings = get_settings()
-    image = open_upright(storage.read_all(stored.s3_key))
+    image = open_upright(storage.read_all(stored.s3_key), settings.max_image_pixels)
     width, height = image.size
     written = levels = 0
     with ThreadPoolExecutor(UPLOAD_THREADS) as pool:

@@ -53,6 +53,7 @@ def test_info_json_describes_the_image_from_stored_facts(api: Client, identifier
     assert (info["width"], info["height"]) == (400, 300)
     assert info["id"].endswith(f"/iiif/3/{image_id}")
     assert info["tiles"] == [{"width": 512, "scaleFactors": [1]}]
+    assert info["preferredFormats"] == ["jpg"]  # the pyramid's format: viewers then get stored tiles
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert response.headers["Link"] == '<http://iiif.io/api/image/3/level2.json>;rel="profile"'
 

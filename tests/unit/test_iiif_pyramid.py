@@ -71,3 +71,16 @@ def test_ingest_stores_every_tile_level_and_thumbnail_from_one_image() -> None:
     tile = Image.open(io.BytesIO(made["1024,0,76,700/38,350/0/default.jpg"]))
     assert tile.size == (38, 350)
     assert tile.getpixel((10, 10)) == pytest.approx((10, 200, 30), abs=3)
+
+
+def test_an_image_ingest_accepted_opens_whatever_pillows_default_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chalicelib.iiif.render import open_upright
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (100, 100)).save(buffer, format="PNG")
+    # As a 300 MP image meets Pillow's default limit of about 89 MP (twice that raises).
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000)
+
+    assert open_upright(buffer.getvalue(), max_pixels=500_000_000).size == (100, 100)
