@@ -98,9 +98,15 @@ def find_image(principal: Principal, identifier: str) -> ImageSource:
 def image_info(source: ImageSource, version: str, service_id: str) -> dict[str, Any]:
     document = info_json(version, service_id, source.width, source.height, limits())
     if source.thumbnails:
-        # The sizes served from stored thumbnails, and the full size (3.0 section 5.4).
-        document["sizes"] = [{"width": w, "height": h} for w, h in source.thumbnails]
-        document["sizes"].append({"width": source.width, "height": source.height})
+        # The sizes served from stored thumbnails, and the full size when the limits allow it: a
+        # listed size must be one the server serves (3.0 section 5.4).
+        caps = limits()
+        listed = [*source.thumbnails, [source.width, source.height]]
+        document["sizes"] = [
+            {"width": w, "height": h}
+            for w, h in listed
+            if w <= caps.max_width and h <= caps.max_height and w * h <= caps.max_area
+        ]
     return document
 
 

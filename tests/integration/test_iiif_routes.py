@@ -231,3 +231,22 @@ def test_a_repeated_ingest_notice_makes_the_derivatives_once(api: Client, pump: 
     ingest_file(file_id)  # as if SQS delivered the notice again
 
     assert make_derivatives(file_id) == 0
+
+
+def test_every_size_info_json_lists_is_served(
+    api: Client, pump: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.iiif import images
+    from chalicelib.iiif.info import ImageLimits
+
+    _, image_id = big_picture_identifier(api, pump)
+    monkeypatch.setattr(images, "limits", lambda: ImageLimits(8192, 8192, 500_000, 512))  # under 1300x900
+
+    info = json.loads(get(api, f"/iiif/3/{image_id}/info.json").body)
+
+    assert [size["width"] for size in info["sizes"]] == [128, 256, 512]
+    for size in info["sizes"]:
+        assert (
+            get(api, f"/iiif/3/{image_id}/full/{size['width']},{size['height']}/0/default.jpg").status_code
+            == 200
+        )
