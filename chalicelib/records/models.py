@@ -45,13 +45,16 @@ class Public(GlobalSecondaryIndex["RecordItem"]):  # type: ignore[no-untyped-cal
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
-class RecordItem(Model):
+class _RecordsTable(Model):
     class Meta:
         table_name = get_settings().records_table
         region = get_settings().region
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
+
+
+class RecordItem(_RecordsTable):
     id = UnicodeAttribute()
     owner = UnicodeAttribute()
     metadata = JSONAttribute()
@@ -83,15 +86,9 @@ def chain_sk(index: int) -> str:
     return f"V#{index:06d}"  # zero-padded, so versions sort by index
 
 
-class VersionItem(Model):
+class VersionItem(_RecordsTable):
     """One version in a chain: a conditional put of the next index makes two racing new versions
     impossible."""
 
-    class Meta:
-        table_name = get_settings().records_table
-        region = get_settings().region
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     record_id = UnicodeAttribute()
     index = NumberAttribute()
