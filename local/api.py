@@ -7,16 +7,58 @@ import functools
 import json
 import signal
 import threading
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 
-from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalGatewayException, create_local_server
+from chalice.config import Config
+from chalice.local import (
+    ChaliceRequestHandler,
+    ForbiddenError,
+    LambdaEventConverter,
+    LocalGateway,
+    LocalGatewayException,
+    MatchResult,
+    RouteMatcher,
+    create_local_server,
+)
 
 from chalicelib.errors import error_body
 from chalicelib.resources import UNKNOWN_ROUTE_MESSAGE, UNKNOWN_ROUTE_STATUS
 from local.lambda_host import load_local_config
 
+# Never part of an HTTP request line, so it cannot collide with what a client sent.
+_SEMICOLON = "\x00"
+
+
+class PathMatcher(RouteMatcher):
+    """Chalice's route matcher, keeping `;` in the path as API Gateway does.
+
+    Chalice splits the URL with `urlparse`, which cuts `;params` off the last segment, so
+    `/iiif/3/x/full/max/0/;junk.jpg` became a 404 instead of the 400 the deployed API answers.
+    """
+
+    def match_route(self, url: str) -> MatchResult:
+        path, question, query = url.partition("?")
+        match = super().match_route(path.replace(";", _SEMICOLON) + question + query)
+        captured = {name: value.replace(_SEMICOLON, ";") for name, value in match.captured.items()}
+        return match._replace(captured=captured)
+
+
+class Gateway(LocalGateway):
+    def __init__(self, app_object: Any, config: Config) -> None:
+        super().__init__(app_object, config)
+        self.event_converter = LambdaEventConverter(
+            PathMatcher(list(app_object.routes)), app_object.api.binary_types
+        )
+
 
 class GatewayRequestHandler(ChaliceRequestHandler):
-    """Chalice's local gateway, with the gateway response the deployed API has for unknown paths."""
+    """Chalice's local gateway, with API Gateway's paths and its response for unknown paths."""
+
+    def __init__(self, *args: Any, app_object: Any, config: Config) -> None:
+        # The base class serves the request inside __init__, so the gateway must be ours before.
+        self.local_gateway = Gateway(app_object, config)
+        BaseHTTPRequestHandler.__init__(self, *args)
 
     def _send_error_response(self, error: LocalGatewayException) -> None:
         # The local gateway raises ForbiddenError only when no route matches the path.
