@@ -115,7 +115,7 @@ def ingest(file_id: str) -> dict[str, Any]:
     data = storage.read_all(stored.s3_key)
     result["read_source_seconds"] = time.perf_counter() - begun
     begun = time.perf_counter()
-    image = open_upright(data)
+    image = open_upright(data, 500_000_000)
     image.load()
     result["decode_seconds"] = time.perf_counter() - begun
     result["levels"] = int(stored.levels or 0)

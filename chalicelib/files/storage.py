@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -147,6 +148,11 @@ def read_head(key: str, length: int) -> bytes:
 
 def read_all(key: str) -> bytes:
     return aws.s3().get_object(Bucket=get_settings().data_bucket, Key=key)["Body"].read()
+
+
+def download(key: str, path: Path) -> None:
+    """The object into a local file (Lambda's /tmp), streamed: never whole in memory."""
+    aws.s3().download_file(get_settings().data_bucket, key, str(path))
 
 
 # Derivatives (tiles, thumbnails, levels, rendered IIIF answers) live outside DATA_PREFIX, so

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image, ImageOps
 
@@ -34,22 +35,46 @@ class Pixels:
     format: str
 
 
-def open_upright(source: bytes, max_pixels: int) -> Image.Image:
+def open_upright(source: bytes | Path, max_pixels: int, *, reduce: int = 1) -> Image.Image:
     """The source's first frame, turned as its EXIF orientation says (IIIF coordinates are upright).
 
     ``max_pixels`` is ingest's limit: an image ingest accepted must open here too, however much
-    larger than Pillow's own default limit (about 89 MP) it is.
+    larger than Pillow's own default limit (about 89 MP) it is. A path is read as it is decoded,
+    and closed after, so the encoded bytes are never held beside the pixels. ``reduce`` shrinks it
+    by that factor (1, 2, 4 or 8), sizes rounded up as ``Image.reduce`` rounds them: a JPEG is
+    decoded at that size by libjpeg's DCT scaling, never at full size.
     """
     Image.MAX_IMAGE_PIXELS = max_pixels
-    image = Image.open(io.BytesIO(source))
+    image: Image.Image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
     image.seek(0)
-    return ImageOps.exif_transpose(image) or image
+    if reduce > 1:
+        width, height = image.size
+        image.draft(None, (max(1, width // reduce), max(1, height // reduce)))
+        if image.size != (-(-width // reduce), -(-height // reduce)):  # not a JPEG: decode, then reduce
+            image = normalised(image).reduce(reduce)
+    # In place: otherwise exif_transpose returns a copy, even of an upright image (900 MB at 300 MP).
+    ImageOps.exif_transpose(image, in_place=True)
+    return image
+
+
+def normalised(image: Image.Image) -> Image.Image:
+    """The image at 8 bits a channel in L, RGB or RGBA, which every step here handles (Pillow
+    cannot reduce or smoothly resize a palette or bilevel image); as it is, no copy, when it is."""
+    if image.mode in ("L", "RGB", "RGBA"):
+        return image
+    if image.mode == "I" or image.mode.startswith("I;16"):
+        # 16-bit grey: Pillow's own conversion clips every value above 255 to white.
+        return image.point(lambda value: value / 256).convert("L")
+    if image.mode == "1":
+        return image.convert("L")
+    alpha = "A" in image.mode or "a" in image.mode or "transparency" in image.info
+    return image.convert("RGBA" if alpha else "RGB")
 
 
 def render(image: Image.Image, pixels: Pixels) -> bytes:
     x, y, width, height = pixels.region
     # One step for crop and scale: Pillow reduces by whole factors first, then resamples the rest.
-    result = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P", "PA") else "RGB").resize(
+    result = normalised(image).resize(
         pixels.size, Image.Resampling.LANCZOS, box=(x, y, x + width, y + height), reducing_gap=3.0
     )
     if pixels.mirror:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import tempfile
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -14,6 +17,8 @@ from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
 
 UPLOAD_THREADS = 16  # S3 takes thousands of small PUTs a second per prefix: the network is the limit
+# Derivatives encoded but not yet stored: bounds their memory when encoding outpaces the PUTs.
+MAX_WAITING = 4 * UPLOAD_THREADS
 
 
 def make_derivatives(file_id: str) -> int:
@@ -25,19 +30,35 @@ def make_derivatives(file_id: str) -> int:
     if not stored.image or stored.ingest != "done" or stored.levels:
         return 0  # not an image, refused, or done before (S3 and SQS repeat events)
     settings = get_settings()
-    image = open_upright(storage.read_all(stored.s3_key), settings.max_image_pixels)
-    width, height = image.size
     written = levels = 0
-    with ThreadPoolExecutor(UPLOAD_THREADS) as pool:
-        futures = []
-        for derivative in derivatives(image, settings.iiif_tile_size, settings.thumbnail_sizes):
+    # The source goes to /tmp, not memory: Pillow decodes it from the file and closes it, so its
+    # bytes are never held beside its pixels (the one full-size decode ingest allows itself).
+    with tempfile.TemporaryDirectory() as folder, ThreadPoolExecutor(UPLOAD_THREADS) as pool:
+        source = Path(folder) / "source"
+        storage.download(stored.s3_key, source)
+        waiting: deque[Future[None]] = deque()
+        limit = settings.max_image_pixels
+        # Handed over unnamed: derivatives() holds the only reference, and drops it for level 1.
+        made = derivatives(
+            open_upright(source, limit),
+            settings.iiif_tile_size,
+            settings.thumbnail_sizes,
+            half=(lambda: open_upright(source, limit, reduce=2))
+            if stored.sniffed_type == "image/jpeg"
+            else None,
+        )
+        for derivative in made:
             levels += derivative.key.startswith("level/")
-            futures.append(
+            waiting.append(
                 pool.submit(storage.put_derivative, file_id, derivative.key, derivative.body, "image/jpeg")
             )
-        for future in futures:
+            while len(waiting) > MAX_WAITING or (waiting and waiting[0].done()):
+                waiting.popleft().result()
+                written += 1
+        for future in waiting:
             future.result()
             written += 1
+    width, height = int(stored.image["width"]), int(stored.image["height"])
     thumbnails = [
         [plan.width, plan.height]
         for plan in (thumbnail_plan(width, height, side) for side in sorted(set(settings.thumbnail_sizes)))

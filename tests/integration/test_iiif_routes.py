@@ -161,10 +161,10 @@ def test_a_file_that_is_not_an_image_has_no_iiif_service(api: Client, pump: Any)
     assert json.loads(response.body)["message"].startswith("This file is not an image")
 
 
-def big_picture_identifier(api: Client, pump: Any) -> tuple[str, str]:
+def big_picture_identifier(api: Client, pump: Any, content: bytes | None = None) -> tuple[str, str]:
     bucket = new_bucket(api, public_read=True)
     drain(pump)
-    content = picture(1300, 900)
+    content = content or picture(1300, 900)
     upload = initiate(api, bucket, len(content), key="pics/big.png")
     put(upload["parts"][0], content)
     version = complete(api, bucket, upload["id"], key="pics/big.png")[1]
@@ -250,3 +250,69 @@ def test_every_size_info_json_lists_is_served(
             get(api, f"/iiif/3/{image_id}/full/{size['width']},{size['height']}/0/default.jpg").status_code
             == 200
         )
+
+
+def encoded(image: Image.Image, format: str, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=format, **options)
+    return buffer.getvalue()
+
+
+def halves(mode: str, left: Any, right: Any) -> Image.Image:
+    image = Image.new(mode, (1300, 900), left)
+    image.paste(Image.new(mode, (650, 900), right), (650, 0))  # a colour would be clipped to 8 bits
+    return image
+
+
+def palette_gif() -> bytes:
+    image = halves("P", 0, 1)
+    image.putpalette([255, 0, 0, 0, 0, 255])
+    return encoded(image, "GIF")
+
+
+# Sources in modes Pillow cannot halve or smoothly scale as they are: each must be ingested into a
+# pyramid whose tiles show the source's colours (red left, blue right; grey: dark left, light right).
+SOURCES = {
+    "palette GIF": (palette_gif, [(255, 0, 0), (0, 0, 255)]),
+    "16-bit grey PNG": (lambda: encoded(halves("I;16", 10_000, 50_000), "PNG"), [39, 195]),
+    "bilevel TIFF": (lambda: encoded(halves("1", 0, 1), "TIFF"), [0, 255]),
+    "CMYK JPEG": (lambda: encoded(halves("CMYK", (0, 255, 255, 0), (255, 255, 0, 0)), "JPEG"), None),
+    "RGBA PNG": (lambda: encoded(halves("RGBA", (255, 0, 0, 255), (0, 0, 255, 255)), "PNG"), None),
+}
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_images_of_every_mode_get_a_pyramid_in_their_colours(api: Client, pump: Any, name: str) -> None:
+    make, expected = SOURCES[name]
+    _, image_id = big_picture_identifier(api, pump, make())
+
+    tile = get(api, f"/iiif/3/{image_id}/0,0,1024,900/512,450/0/default.jpg")  # scale 2: from level 1
+    thumbnail = get(api, f"/iiif/3/{image_id}/full/128,89/0/default.jpg")
+
+    assert (tile.status_code, thumbnail.status_code) == (200, 200)
+    pixels = Image.open(io.BytesIO(tile.body))
+    assert pixels.size == (512, 450)
+    left, right = pixels.getpixel((100, 200)), pixels.getpixel((500, 200))
+    if expected is None:  # colour sources: red left, blue right, as the CMYK/RGBA halves above are
+        expected = [(255, 0, 0), (0, 0, 255)]
+    if pixels.mode == "L":
+        assert (left, right) == pytest.approx(expected, abs=4)
+    else:
+        assert list(left) == pytest.approx(expected[0], abs=12)
+        assert list(right) == pytest.approx(expected[1], abs=12)
+
+
+def test_a_photo_taken_sideways_is_served_upright(api: Client, pump: Any) -> None:
+    # Stored 900 wide and 1300 high, red on top, with EXIF orientation 6: turn it 90 degrees clockwise.
+    sideways = Image.new("RGB", (900, 1300), (255, 0, 0))
+    sideways.paste((0, 0, 255), (0, 650, 900, 1300))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    _, image_id = big_picture_identifier(api, pump, encoded(sideways, "JPEG", exif=exif.tobytes()))
+
+    info = json.loads(get(api, f"/iiif/3/{image_id}/info.json").body)
+    tile = Image.open(io.BytesIO(get(api, f"/iiif/3/{image_id}/0,0,1024,900/512,450/0/default.jpg").body))
+
+    assert (info["width"], info["height"]) == (1300, 900)
+    assert list(tile.getpixel((100, 200))) == pytest.approx([0, 0, 255], abs=12)  # the bottom, now left
+    assert list(tile.getpixel((500, 200))) == pytest.approx([255, 0, 0], abs=12)

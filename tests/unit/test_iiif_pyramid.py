@@ -84,3 +84,36 @@ def test_an_image_ingest_accepted_opens_whatever_pillows_default_limit(
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000)
 
     assert open_upright(buffer.getvalue(), max_pixels=500_000_000).size == (100, 100)
+
+
+@pytest.mark.parametrize("format", ["JPEG", "PNG"])
+def test_a_source_opens_reduced_with_sizes_rounded_up_as_pillow_reduces(format: str) -> None:
+    from chalicelib.iiif.render import open_upright
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1301, 901), (10, 200, 30)).save(buffer, format=format)
+
+    half = open_upright(buffer.getvalue(), max_pixels=500_000_000, reduce=2)
+
+    assert half.size == Image.new("RGB", (1301, 901)).reduce(2).size == (651, 451)
+    assert half.getpixel((300, 300)) == pytest.approx((10, 200, 30), abs=3)
+
+
+def test_ingest_given_a_cheaper_half_uses_it_for_level_1_and_below() -> None:
+    image = Image.new("RGB", (1100, 700), (10, 200, 30))
+    halves = []
+
+    def half() -> Image.Image:
+        halves.append(1)
+        return Image.new("RGB", (550, 350), (200, 10, 30))  # unlike the full size, to tell them apart
+
+    made = {d.key: d.body for d in derivatives(image, tile=512, thumbnails=[128], half=half)}
+
+    assert halves == [1]
+    assert sorted(key for key in made if key.startswith("level/")) == ["level/1", "level/2"]
+    level_2 = Image.open(io.BytesIO(made["level/2"]))
+    assert level_2.size == (275, 175)
+    assert level_2.getpixel((10, 10)) == pytest.approx((200, 10, 30), abs=3)
+    assert Image.open(io.BytesIO(made["0,0,512,512/512,512/0/default.jpg"])).getpixel(
+        (5, 5)
+    ) == pytest.approx((10, 200, 30), abs=3)
