@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     iiif_max_height: int = Field(default=8192, ge=64)
     iiif_max_area: int = Field(default=16_777_216, ge=4096)
     iiif_tile_size: int = Field(default=512, ge=64, le=4096)
+    # A warm function re-reads who may see an image at most this often (0: on every request), and
+    # keeps this many bytes of recent answers (tiles are immutable) to serve without S3.
+    iiif_access_cache_seconds: float = Field(default=10.0, ge=0, le=300)
+    iiif_memory_cache_bytes: int = Field(default=64 * 1024**2, ge=0)
     # Records: a JSON Schema file replacing the shipped one (which asks only for a title).
     record_schema: str | None = None
     max_file_metadata_bytes: int = Field(default=16_384, ge=256, le=262_144)

@@ -36,6 +36,7 @@ from moto import mock_aws
 
 from chalicelib import aws
 from chalicelib.auth import context
+from chalicelib.iiif import images
 from chalicelib.settings import Settings, get_settings
 from local import provision
 from local.atomic_dynamodb import make_dynamodb_writes_atomic
@@ -45,6 +46,7 @@ from local.pump import EventPump
 def _forget_cached_state() -> None:
     get_settings.cache_clear()
     context.verifier.cache_clear()
+    images.recent.cache_clear()
     aws.reset_clients()
 
 

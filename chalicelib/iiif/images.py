@@ -7,17 +7,20 @@ versions; older versions, and everything in a private bucket, are for its owners
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import LRUCache, TTLCache
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.auth.policy import Action
+from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
 from chalicelib.errors import NotFound
 from chalicelib.files import storage
-from chalicelib.files.buckets import get_bucket
+from chalicelib.files.buckets import Bucket, load_bucket
 from chalicelib.files.models import FILE_SK, FileItem, ObjectVersionItem, bucket_pk, file_pk, head_sk
 from chalicelib.iiif.geometry import ImagePlan, Limits, canonical_path, plan_image
 from chalicelib.iiif.info import ImageLimits, info_json
@@ -60,8 +63,65 @@ def limits() -> ImageLimits:
     )
 
 
+@dataclass(frozen=True)
+class _Found:
+    """What decides who may see an image, read together: its bucket, and whether it is current."""
+
+    source: ImageSource
+    bucket: Bucket
+    is_head: bool
+
+
+class _Recent:
+    """Per warm function: images recently found, and recent answers.
+
+    A viewer asks for dozens of tiles a second; without these each one costs four DynamoDB reads
+    and an S3 read. An image's facts and answers never change once ingest is done; who may see it
+    can, so that is re-read after ``iiif_access_cache_seconds``, a delay far shorter than the year
+    a shared cache keeps a public tile. Locked: `make run` serves requests on threads.
+    """
+
+    def __init__(self) -> None:
+        settings = get_settings()
+        self.lock = threading.Lock()
+        self.images: TTLCache[str, _Found] = TTLCache(maxsize=4096, ttl=settings.iiif_access_cache_seconds)
+        self.answers: LRUCache[tuple[str, str], bytes] = LRUCache(
+            maxsize=settings.iiif_memory_cache_bytes, getsizeof=len
+        )
+
+    def answer(self, file_id: str, key: str) -> bytes | None:
+        with self.lock:
+            return self.answers.get((file_id, key))
+
+    def remember(self, file_id: str, key: str, body: bytes) -> None:
+        with self.lock:
+            if len(body) <= self.answers.maxsize:
+                self.answers[(file_id, key)] = body
+
+
+@functools.cache
+def recent() -> _Recent:
+    return _Recent()
+
+
 def find_image(principal: Principal, identifier: str) -> ImageSource:
     """The image an identifier names, if ``principal`` may see it (404 alike for hidden and missing)."""
+    cache = recent()
+    with cache.lock:
+        found = cache.images.get(identifier)
+    if found is None:
+        found = _look_up(identifier)
+        if found.source.levels:  # ingest is done with it: nothing but access changes from now on
+            with cache.lock:
+                cache.images[identifier] = found
+    try:
+        require(principal, Action.OBJECT_READ if found.is_head else Action.OBJECT_READ_VERSION, found.bucket)
+    except NotFound:
+        raise NotFound(NOT_AN_IMAGE) from None
+    return found.source
+
+
+def _look_up(identifier: str) -> _Found:
     found = list(ObjectVersionItem.by_version_id.query(f"VER#{identifier}", limit=1)) if identifier else []
     if not found or found[0].delete_marker or found[0].file_id is None:
         raise NotFound(NOT_AN_IMAGE)
@@ -71,19 +131,16 @@ def find_image(principal: Principal, identifier: str) -> ImageSource:
         is_head = head.version_id == version.version_id
     except DoesNotExist:
         is_head = False
-    try:
-        bucket = get_bucket(
-            principal, version.bucket_id, Action.OBJECT_READ if is_head else Action.OBJECT_READ_VERSION
-        )
-    except NotFound:
-        raise NotFound(NOT_AN_IMAGE) from None
+    bucket = load_bucket(version.bucket_id)
+    if bucket is None:
+        raise NotFound(NOT_AN_IMAGE)
     try:
         stored = FileItem.get(file_pk(version.file_id), FILE_SK)
     except DoesNotExist:
         raise NotFound(NOT_AN_IMAGE) from None
     if not stored.image or stored.ingest != "done":
         raise NotFound("This file is not an image, or has not been ingested yet.")
-    return ImageSource(
+    source = ImageSource(
         identifier=identifier,
         file_id=stored.id,
         s3_key=stored.s3_key,
@@ -93,6 +150,7 @@ def find_image(principal: Principal, identifier: str) -> ImageSource:
         thumbnails=list(stored.thumbnails or []),
         public=bucket.public_read and is_head,
     )
+    return _Found(source, bucket, is_head)
 
 
 def image_info(source: ImageSource, version: str, service_id: str) -> dict[str, Any]:
@@ -125,12 +183,13 @@ def plan_pixels(source: ImageSource, request: ImageRequest) -> tuple[str, Callab
 
     def produce() -> bytes | Redirect:
         key = cache_key(plan)
-        body = storage.get_derivative(source.file_id, key)
+        body = recent().answer(source.file_id, key) or storage.get_derivative(source.file_id, key)
         if body is None:
             body = _render(source, plan)
             storage.put_derivative(source.file_id, key, body, MEDIA_TYPES[plan.format])
         if len(body) > MAX_INLINE_BYTES:
             return Redirect(storage.presign_derivative(source.file_id, key))
+        recent().remember(source.file_id, key, body)
         return body
 
     return canonical_path(request, plan, source.width, source.height), produce

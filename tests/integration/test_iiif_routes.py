@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from typing import Any
 
 import pytest
@@ -316,3 +317,44 @@ def test_a_photo_taken_sideways_is_served_upright(api: Client, pump: Any) -> Non
     assert (info["width"], info["height"]) == (1300, 900)
     assert list(tile.getpixel((100, 200))) == pytest.approx([0, 0, 255], abs=12)  # the bottom, now left
     assert list(tile.getpixel((500, 200))) == pytest.approx([255, 0, 0], abs=12)
+
+
+def test_a_warm_function_serves_a_tile_again_from_memory(api: Client, pump: Any) -> None:
+    _, image_id = big_picture_identifier(api, pump)
+    tile = f"/iiif/3/{image_id}/1024,0,276,512/276,512/0/default.jpg"
+    first = get(api, tile)
+    # Everything stored goes: only the function's memory can answer now.
+    listed = aws.s3().list_objects_v2(Bucket="vellum-local-data")["Contents"]
+    aws.s3().delete_objects(
+        Bucket="vellum-local-data", Delete={"Objects": [{"Key": item["Key"]} for item in listed]}
+    )
+
+    again = get(api, tile)
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.body == first.body
+
+
+def test_access_is_read_again_once_the_cache_time_has_passed(
+    api: Client, pump: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.iiif import images
+    from chalicelib.settings import get_settings
+
+    settings = get_settings().model_copy(update={"iiif_access_cache_seconds": 0.2})
+    monkeypatch.setattr(images, "get_settings", lambda: settings)
+    images.recent.cache_clear()
+    bucket, image_id = big_picture_identifier(api, pump)
+    info = f"/iiif/3/{image_id}/info.json"
+    assert get(api, info).status_code == 200  # public, and now cached
+
+    made_private = api.http.patch(
+        f"/files/{bucket}",
+        headers={**ALICE, "Content-Type": "application/json"},
+        body=json.dumps({"public_read": False}),
+    )
+    time.sleep(0.3)
+
+    assert made_private.status_code == 200
+    assert get(api, info).status_code == 404
+    assert get(api, info, ALICE).status_code == 200
