@@ -31,10 +31,10 @@ Measurements, per image:
    requests/s, p50/p95 latency, the servers' CPU seconds and each server process's peak RSS.
    Session 1 is cold (Vellum: right after ingest, the pyramid stored and no other answer cached;
    peers: a freshly started server), sessions 2.. (``--rounds``) are warm. Vellum advertises
-   ``preferredFormats: ["webp", "jpg"]``, so OpenSeadragon asks it for webp tiles, which its
-   pyramid (cut in jpg) does not hold: Vellum is walked both ways, jpg (the pyramid) and as
-   OpenSeadragon really does (webp). Peers advertise no preferred format: jpg. Vellum also gets
-   three single requests outside its pyramid (a region off the grid, a webp tile, a 256 px tile).
+   ``preferredFormats: ["jpg"]``, its pyramid's format; were OpenSeadragon to pick another format
+   from info.json, Vellum would also be walked in it (``--skip-osd-default`` skips that). Peers
+   advertise no preferred format: jpg. Vellum also gets three single requests outside its pyramid
+   (a region off the grid, a webp tile, a 256 px tile).
 2. **Thumbnails**: ``full/!256,256/0/default.jpg`` once (first), then ``--thumbs`` times over 6
    connections (repeated); ``!n,n`` for ``--thumbs`` distinct n (each one new to every cache); and
    every whole-image size info.json lists, once each.
@@ -350,7 +350,9 @@ def run_vellum(sources: list[Source], args: argparse.Namespace) -> dict[str, Any
             ]
             out["sessions_jpg"] = sessions
             out["probes"] = probes(vellum, info_path)
-            if not args.skip_osd_default:
+            # Walked a second time only if OpenSeadragon would not ask for the pyramid's jpg itself.
+            advertised = requests.get(f"{vellum.url}{info_path}", timeout=60).json()
+            if not args.skip_osd_default and osd.tile_format(advertised) != "jpg":
                 osd_sessions = [viewer_session(vellum, info_path, "cold", args, None)]
                 if not osd_sessions[0]["partial"]:
                     osd_sessions += [

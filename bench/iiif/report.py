@@ -282,7 +282,7 @@ def markdown(results: dict[str, Any], images: list[str]) -> str:
         i = results.get("iipimage", {}).get(image, {})
         for kind, label in (
             ("sessions_jpg", "jpg, the pyramid"),
-            ("sessions_osd_default", "as OpenSeadragon asks (webp)"),
+            ("sessions_osd_default", "as OpenSeadragon asks"),
         ):
             if kind not in v:
                 continue

@@ -13,7 +13,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
 from chalicelib.errors import Conflict, Forbidden, NotFound, invalid_field
-from chalicelib.files.models import BUCKET_SK, DELETED_BUCKETS_PK, BucketItem, bucket_pk
+from chalicelib.files.models import BUCKET_SK, DELETED_BUCKETS_PK, BucketItem, bucket_pk, condition_failed
 from chalicelib.files.planning import MAX_OBJECT_SIZE
 
 NO_SUCH_BUCKET = "No bucket with this id."
@@ -141,7 +141,7 @@ def update_bucket(principal: Principal, bucket_id: str, changes: BucketChanges) 
     try:
         item.update(actions=actions, condition=condition)
     except UpdateError as exc:
-        if _condition_failed(exc):
+        if condition_failed(exc):
             raise Conflict(
                 "The quota cannot be lower than the bytes the bucket holds and reserves."
             ) from None
@@ -166,14 +166,9 @@ def delete_bucket(principal: Principal, bucket_id: str) -> None:
             condition=BucketItem.locked == False,  # noqa: E712
         )
     except UpdateError as exc:
-        if _condition_failed(exc):  # locked since we read it
+        if condition_failed(exc):  # locked since we read it
             raise Forbidden("The bucket is locked: it cannot be deleted.") from None
         raise
-
-
-def _condition_failed(exc: Exception) -> bool:
-    cause = getattr(exc, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException"
 
 
 def reserve_bytes(bucket: Bucket, nbytes: int) -> None:
@@ -194,7 +189,7 @@ def reserve_bytes(bucket: Bucket, nbytes: int) -> None:
             actions=[BucketItem.used.add(nbytes)], condition=condition
         )
     except UpdateError as exc:
-        if not _condition_failed(exc):
+        if not condition_failed(exc):
             raise
         current = load_bucket(bucket.id)
         if current is None:

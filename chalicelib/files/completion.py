@@ -34,6 +34,7 @@ from chalicelib.files.models import (
     ObjectVersionItem,
     UploadItem,
     bucket_pk,
+    condition_failed,
     file_pk,
     head_sk,
     new_version_id,
@@ -104,7 +105,7 @@ def _claim(item: UploadItem) -> datetime | None:
             condition=condition,
         )
     except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not condition_failed(exc):
             raise
         return None
     return now

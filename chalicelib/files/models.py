@@ -208,6 +208,9 @@ class FileItem(_FilesTable):
     # What ingest learnt from the bytes: the sniffed type and, for images, their facts.
     ingest = UnicodeAttribute(default="pending")  # pending -> done | failed
     ingest_failure = UnicodeAttribute(null=True)
+    # One ingest at a time, and once (chalicelib.ingest.claims).
+    ingest_claimed_at = UTCDateTimeAttribute(null=True)
+    ingested_at = UTCDateTimeAttribute(null=True)
     sniffed_type = UnicodeAttribute(null=True)
     image = JSONAttribute(null=True)
     # For images: how many downscaled levels ingest stored (0: none yet), and its thumbnails' sizes.
@@ -220,3 +223,8 @@ class FileItem(_FilesTable):
     gsi1pk = UnicodeAttribute(default=CHECKS_PK)
     gsi1sk = UnicodeAttribute(default=NEVER_CHECKED)
     by_last_check = ChecksIndex()
+
+
+def condition_failed(exc: Exception) -> bool:
+    """Whether a write was refused by its condition (another writer got there first)."""
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.files.completion import finalise_form_upload
 from chalicelib.files.integrity import check_file
+from chalicelib.ingest import claims
 from chalicelib.ingest.derivatives import make_derivatives
 from chalicelib.ingest.describe import describe_file, record_ingest_failure
 from chalicelib.ingest.events import LandedObject, RecordedFile, ingest_requests
@@ -44,10 +45,20 @@ def object_landed(landed: LandedObject) -> None:
 
 @tracer.capture_method
 def ingest_file(file_id: str) -> None:
-    """Everything ingest does with a recorded file: verify what landed, then describe it."""
-    check_file(file_id)
-    describe_file(file_id)
-    make_derivatives(file_id)
+    """Everything ingest does with a recorded file, once: verify what landed, describe it, and for
+    an image store its derivatives."""
+    claimed = claims.claim(file_id)
+    if claimed is None:
+        logger.info("ingest skipped: done, under way elsewhere, or no such file", extra={"file_id": file_id})
+        return
+    try:
+        check_file(file_id)
+        describe_file(file_id)
+        make_derivatives(file_id)
+    except Exception:
+        claims.release(file_id, claimed)
+        raise
+    claims.finish(file_id)
 
 
 def record_handler(record: SQSRecord) -> None:  # Powertools requires the name "record"
