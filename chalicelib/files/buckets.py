@@ -32,6 +32,7 @@ class Bucket:
     tags: dict[str, str]
     created: datetime
     updated: datetime
+    record_id: str | None = None  # the record that owns the bucket, if one does
 
     @property
     def owners(self) -> frozenset[str]:
@@ -75,10 +76,11 @@ def _from_item(item: BucketItem) -> Bucket:
         tags=dict(item.tags or {}),
         created=item.created,
         updated=item.updated,
+        record_id=item.record_id,
     )
 
 
-def create_bucket(principal: Principal, spec: NewBucket) -> Bucket:
+def create_bucket(principal: Principal, spec: NewBucket, record_id: str | None = None) -> Bucket:
     require(principal, Action.BUCKET_CREATE, None)
     assert principal.sub is not None  # bucket-create needs a signed-in principal
     now = _now()
@@ -91,6 +93,7 @@ def create_bucket(principal: Principal, spec: NewBucket) -> Bucket:
         quota_size=spec.quota_size,
         max_file_size=spec.max_file_size,
         public_read=spec.public_read,
+        record_id=record_id,
         created=now,
         updated=now,
     )

@@ -105,6 +105,7 @@ class BucketItem(_FilesTable):
     public_read = BooleanAttribute(default=False)
     deleted = BooleanAttribute(default=False)
     tags = JSONAttribute(default=dict)
+    record_id = UnicodeAttribute(null=True)  # the record that owns the bucket, if one does
     created = UTCDateTimeAttribute()
     updated = UTCDateTimeAttribute()
     # gsi2 holds deleted buckets whose data is still to be purged, and only those.

@@ -30,11 +30,12 @@ from chalicelib.files.objects import from_item, version_item
 FILES_PER_TRANSACTION = 33
 
 
-def snapshot_bucket(principal: Principal, source_id: str) -> Bucket:
-    """A new bucket, owned by ``principal``, holding the source's head files (same bytes)."""
+def snapshot_bucket(principal: Principal, source_id: str, record_id: str | None = None) -> Bucket:
+    """A new bucket, owned by ``principal`` (and by ``record_id``), holding the source's head files
+    (same bytes)."""
     source = get_bucket(principal, source_id, Action.BUCKET_READ)
     target = create_bucket(
-        principal, NewBucket(quota_size=source.quota_size, max_file_size=source.max_file_size)
+        principal, NewBucket(quota_size=source.quota_size, max_file_size=source.max_file_size), record_id
     )
     heads = [
         from_item(item, is_head=True)

@@ -27,6 +27,7 @@ from chalicelib.iiif.info import ImageLimits, info_json
 from chalicelib.iiif.pyramid import cache_key
 from chalicelib.iiif.render import MEDIA_TYPES, Pixels, open_upright, render
 from chalicelib.iiif.request import ImageRequest
+from chalicelib.records.models import RECORD_SK, RecordItem, record_pk
 from chalicelib.settings import get_settings
 
 NOT_AN_IMAGE = "No image with this identifier."
@@ -44,6 +45,7 @@ class ImageSource:
     levels: int  # ingest's downscaled levels, the source itself included (0: not made yet)
     thumbnails: list[list[int]]
     public: bool  # anyone may see it: responses may sit in shared caches
+    rights: str | None = None  # the licence URI of the record that owns the image, if any
 
 
 @dataclass(frozen=True)
@@ -149,8 +151,21 @@ def _look_up(identifier: str) -> _Found:
         levels=int(stored.levels),
         thumbnails=list(stored.thumbnails or []),
         public=bucket.public_read and is_head,
+        rights=_licence(bucket.record_id),
     )
     return _Found(source, bucket, is_head)
+
+
+def _licence(record_id: str | None) -> str | None:
+    """The owning record's licence, when it names one by URI (what info.json's ``rights`` takes)."""
+    if record_id is None:
+        return None
+    try:
+        record = RecordItem.get(record_pk(record_id), RECORD_SK)
+    except DoesNotExist:
+        return None
+    licence = (record.metadata or {}).get("license")
+    return licence if isinstance(licence, str) and licence.startswith(("http://", "https://")) else None
 
 
 def image_info(source: ImageSource, version: str, service_id: str) -> dict[str, Any]:
@@ -165,6 +180,8 @@ def image_info(source: ImageSource, version: str, service_id: str) -> dict[str, 
             for w, h in listed
             if w <= caps.max_width and h <= caps.max_height and w * h <= caps.max_area
         ]
+    if source.rights:
+        document["rights" if version == "3" else "license"] = source.rights  # 3.0 5.4 / 2.1 5.3
     return document
 
 

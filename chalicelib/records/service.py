@@ -122,9 +122,9 @@ def create_record(principal: Principal, spec: RecordSpec) -> Record:
     require(principal, Action.RECORD_CREATE, None)
     assert principal.sub is not None  # record-create needs a signed-in principal
     metadata = validate_metadata(spec.metadata)
-    bucket = buckets.create_bucket(principal, buckets.NewBucket())
-    now = _now()
     record_id = str(uuid.uuid4())
+    bucket = buckets.create_bucket(principal, buckets.NewBucket(), record_id)
+    now = _now()
     item = new_record_item(record_id, principal.sub, metadata, bucket.id, spec.access.model_dump(), now)
     try:
         item.save(condition=RecordItem.pk.does_not_exist())

@@ -53,7 +53,7 @@ def new_version(principal: Principal, record_id: str) -> Record:
         raise Conflict(
             "Another new version of this record was just started; read the versions again."
         ) from None
-    bucket = snapshot_bucket(principal, source.bucket_id)
+    bucket = snapshot_bucket(principal, source.bucket_id, new_id)
     now = datetime.now(UTC)
     item = new_record_item(new_id, principal.sub, source.metadata, bucket.id, source.access, now)
     item.files, item.parent_id, item.version_index = source.files, parent, index

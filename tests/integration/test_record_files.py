@@ -194,7 +194,11 @@ def test_a_records_images_make_a_iiif_presentation_manifest_in_its_file_order(ap
     body = manifest["items"][0]["items"][0]["items"][0]["body"]
     assert (body["width"], body["height"], body["service"][0]["type"]) == (640, 480, "ImageService3")
     service_id = body["service"][0]["id"].split("localhost", 1)[1]
-    assert api.http.get(f"{service_id}/info.json").status_code == 200
+    info = api.http.get(f"{service_id}/info.json")
+    assert info.status_code == 200
+    assert json.loads(info.body)["rights"] == "https://creativecommons.org/licenses/by/4.0/"  # the record's
+    info_2 = json.loads(api.http.get(f"{service_id.replace('/iiif/3/', '/iiif/2/')}/info.json").body)
+    assert info_2["license"] == "https://creativecommons.org/licenses/by/4.0/"
     assert response.headers["Cache-Control"] == "public, max-age=300"
     assert call(api, "get", f"/records/{record['id']}")[1]["links"]["iiif_manifest"].endswith("/manifest")
 
