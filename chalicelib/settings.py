@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     # A warm function re-reads who may see an image at most this often (0: on every request), and
     # keeps this many bytes of recent answers (tiles are immutable) to serve without S3.
     iiif_access_cache_seconds: float = Field(default=10.0, ge=0, le=300)
-    iiif_memory_cache_bytes: int = Field(default=64 * 1024**2, ge=0)
+    iiif_memory_cache_bytes: int = Field(default=256 * 1024**2, ge=0)
     # Records: a JSON Schema file replacing the shipped one (which asks only for a title).
     record_schema: str | None = None
     max_file_metadata_bytes: int = Field(default=16_384, ge=256, le=262_144)
