@@ -8,12 +8,15 @@ versions; older versions, and everything in a private bucket, are for its owners
 from __future__ import annotations
 
 import functools
+import io
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from cachetools import LRUCache, TTLCache
+from PIL import Image
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.auth.policy import Action, require
@@ -24,13 +27,19 @@ from chalicelib.files.buckets import Bucket, load_bucket
 from chalicelib.files.models import FILE_SK, FileItem, ObjectVersionItem, bucket_pk, file_pk, head_sk
 from chalicelib.iiif.geometry import ImagePlan, Limits, canonical_path, plan_image
 from chalicelib.iiif.info import ImageLimits, info_json
-from chalicelib.iiif.pyramid import cache_key
+from chalicelib.iiif.pyramid import cache_key, tile_plan
 from chalicelib.iiif.render import MEDIA_TYPES, Pixels, open_upright, render
 from chalicelib.iiif.request import ImageRequest
 from chalicelib.records.models import RECORD_SK, RecordItem, record_pk
 from chalicelib.settings import get_settings
 
 NOT_AN_IMAGE = "No image with this identifier."
+# Pillow modes that can carry transparency (a palette can name a transparent colour).
+_WITH_ALPHA = frozenset({"RGBA", "RGBa", "LA", "La", "PA", "P"})
+TILE_READERS = 16  # S3 reads in parallel when a region is pieced together from stored tiles
+# Above this, a full-resolution answer is pieced together from stored tiles (JPEG, so not quite
+# the source's pixels) rather than decoding the source: 25 MP take 0.15 s and 100 MB to decode.
+TILES_ABOVE_PIXELS = 25_000_000
 # Lambda answers at most 6 MB, and binary bodies travel base64-encoded (a third larger).
 MAX_INLINE_BYTES = 4_500_000
 
@@ -46,6 +55,7 @@ class ImageSource:
     thumbnails: list[list[int]]
     public: bool  # anyone may see it: responses may sit in shared caches
     rights: str | None = None  # the licence URI of the record that owns the image, if any
+    opaque: bool = True  # no transparency: JPEG tiles hold all of its pixels
 
 
 @dataclass(frozen=True)
@@ -152,6 +162,7 @@ def _look_up(identifier: str) -> _Found:
         thumbnails=list(stored.thumbnails or []),
         public=bucket.public_read and is_head,
         rights=_licence(bucket.record_id),
+        opaque=stored.image.get("mode") not in _WITH_ALPHA,
     )
     return _Found(source, bucket, is_head)
 
@@ -218,19 +229,62 @@ def _render(source: ImageSource, plan: ImagePlan) -> bytes:
     level = 0
     while level + 1 < source.levels and 2 ** (level + 1) <= shrink:
         level += 1
+    max_pixels = get_settings().max_image_pixels
+    image, (left, top) = None, (0, 0)
     if level:
         stored = storage.get_derivative(source.file_id, f"level/{level}")
         if stored is None:
-            level, stored = 0, storage.read_all(source.s3_key)
-    else:
-        stored = storage.read_all(source.s3_key)
+            level = 0
+        else:
+            image = open_upright(stored, max_pixels)
+    if (
+        image is None
+        and source.levels
+        and source.opaque
+        and source.width * source.height > TILES_ABOVE_PIXELS
+    ):
+        image, (left, top) = _full_resolution_tiles(source, plan) or (None, (0, 0))
+    if image is None:
+        image = open_upright(storage.read_all(source.s3_key), max_pixels)
     scale = 2**level
     pixels = Pixels(
-        region=(plan.x / scale, plan.y / scale, plan.w / scale, plan.h / scale),
+        region=((plan.x - left) / scale, (plan.y - top) / scale, plan.w / scale, plan.h / scale),
         size=(plan.width, plan.height),
         rotation=plan.rotation,
         mirror=plan.mirror,
         quality=plan.quality,
         format=plan.format,
     )
-    return render(open_upright(stored, get_settings().max_image_pixels), pixels)
+    return render(image, pixels)
+
+
+def _full_resolution_tiles(
+    source: ImageSource, plan: ImagePlan
+) -> tuple[Image.Image, tuple[int, int]] | None:
+    """The region's full-resolution pixels pieced together from ingest's scale-1 tiles, and where
+    they start in the image; None if a tile is missing.
+
+    A region off the tile grid then costs a few small reads instead of decoding the whole source
+    (2.2 s and 1.2 GB for 300 MP). Tiles are JPEG, so an image with transparency is not served so.
+    """
+    tile = get_settings().iiif_tile_size
+    columns = range(plan.x // tile, (plan.x + plan.w - 1) // tile + 1)
+    rows = range(plan.y // tile, (plan.y + plan.h - 1) // tile + 1)
+    cells = [(column, row) for row in rows for column in columns]
+    keys = [cache_key(tile_plan(source.width, source.height, tile, 1, column, row)) for column, row in cells]
+
+    def read(key: str) -> bytes | None:
+        return recent().answer(source.file_id, key) or storage.get_derivative(source.file_id, key)
+
+    with ThreadPoolExecutor(min(len(keys), TILE_READERS)) as pool:
+        bodies = list(pool.map(read, keys))
+    if any(body is None for body in bodies):
+        return None
+    left, top = columns[0] * tile, rows[0] * tile
+    width = min((columns[-1] + 1) * tile, source.width) - left
+    height = min((rows[-1] + 1) * tile, source.height) - top
+    pieces = [Image.open(io.BytesIO(body)) for body in bodies if body is not None]
+    canvas = Image.new(pieces[0].mode, (width, height))
+    for (column, row), piece in zip(cells, pieces, strict=True):
+        canvas.paste(piece, (column * tile - left, row * tile - top))
+    return canvas, (left, top)

@@ -173,7 +173,12 @@ def big_picture_identifier(api: Client, pump: Any, content: bytes | None = None)
     return bucket, version["version_id"]
 
 
-def test_ingest_stores_tiles_so_tile_requests_never_read_the_source(api: Client, pump: Any) -> None:
+def test_ingest_stores_tiles_so_tile_requests_never_read_the_source(
+    api: Client, pump: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.iiif import images
+
+    monkeypatch.setattr(images, "TILES_ABOVE_PIXELS", 1_000_000)  # as if 1300x900 were a large image
     bucket, image_id = big_picture_identifier(api, pump)
     info = json.loads(get(api, f"/iiif/3/{image_id}/info.json").body)
     assert info["tiles"] == [{"width": 512, "scaleFactors": [1, 2, 4]}]
@@ -187,10 +192,16 @@ def test_ingest_stores_tiles_so_tile_requests_never_read_the_source(api: Client,
     scaled = get(api, f"/iiif/3/{image_id}/0,0,1024,900/256,/0/default.jpg")
     thumbnail = get(api, f"/iiif/3/{image_id}/full/256,177/0/default.jpg")
     other = get(api, f"/iiif/3/{image_id}/full/300,/0/gray.png")  # no tile: rendered from a level
+    # Full resolution off the grid, across four tiles: pieced together from them.
+    crop = get(api, f"/iiif/3/{image_id}/100,400,600,300/600,300/0/default.png")
 
-    assert [r.status_code for r in (tile, scaled, thumbnail, other)] == [200, 200, 200, 200]
+    assert [r.status_code for r in (tile, scaled, thumbnail, other, crop)] == [200] * 5
     assert Image.open(io.BytesIO(tile.body)).size == (276, 512)
     assert Image.open(io.BytesIO(other.body)).size == (300, 208)
+    pieced = Image.open(io.BytesIO(crop.body))
+    assert pieced.size == (600, 300)
+    assert list(pieced.getpixel((500, 150))) == pytest.approx([255, 0, 0], abs=8)  # x 600: red
+    assert list(pieced.getpixel((560, 150))) == pytest.approx([0, 0, 255], abs=8)  # x 660: blue
 
 
 def test_an_answer_too_large_for_lambda_is_a_303_to_s3(
