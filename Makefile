@@ -3,10 +3,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 STATE := $(or $(VELLUM_LOCAL_STATE),.local)
+LAYER := layers/dist/native-arm64.zip
 
-.PHONY: run test lint typecheck pytest token reset layer
+.PHONY: run test lint typecheck pytest token reset layer synth
 
-$(INSTALLED): requirements.txt requirements-dev.txt
+$(INSTALLED): requirements.txt requirements-dev.txt infrastructure/requirements.txt layers/requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV) || \
 		(apt-get update && apt-get install -y python3-venv && python3 -m venv $(VENV))
 	$(PY) -m pip install --quiet --upgrade pip
@@ -25,7 +26,7 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(VENV)/bin/mypy
 
-pytest: $(INSTALLED)
+pytest: $(INSTALLED) $(LAYER)
 	bash tests/setup.sh
 	$(PY) -m pytest
 
@@ -39,3 +40,11 @@ reset:
 # The Lambda layer with native dependencies: layers/dist/native-$(ARCH).zip
 layer: $(INSTALLED)
 	bash layers/build.sh $(or $(ARCH),arm64)
+
+# The layer the deployed functions (arm64) load; the IaC packages it.
+$(LAYER): layers/requirements.txt layers/build.sh | $(INSTALLED)
+	bash layers/build.sh arm64
+
+# The CloudFormation of every stage, offline: infrastructure/cdk.out (docs/deploy.md).
+synth: $(INSTALLED) $(LAYER)
+	$(PY) -m infrastructure

@@ -9,10 +9,14 @@ from chalicelib.settings import get_settings
 
 def base_url(request: Request) -> str:
     """Where clients reach the API: the configured public URL, else what the request came to."""
-    configured = get_settings().public_base_url
-    if configured:
-        return str(configured).rstrip("/")
+    settings = get_settings()
+    if settings.public_base_url:
+        return str(settings.public_base_url).rstrip("/")
     headers = request.headers
+    forwarded = headers.get(settings.public_host_header) if settings.public_host_header else None
+    if forwarded:
+        # Only a proxy that serves HTTPS alone sets it (CloudFront redirects http:// viewers).
+        return f"https://{forwarded.strip()}"
     scheme = headers.get("x-forwarded-proto", "http").split(",")[0].strip()
     host = headers.get("host", "localhost")
     # API Gateway's own domain serves the API under its stage name; a custom domain does not.

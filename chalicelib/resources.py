@@ -28,6 +28,11 @@ DATA_PREFIX = "data/"
 # A multipart upload nobody completes is aborted by S3 itself after this long.
 # Presigned URLs live at most 7 days, so no client can resume after that anyway.
 ABORT_INCOMPLETE_MULTIPART_DAYS = 7
+# Derivatives (tiles, levels, rendered answers) live under this prefix. Most are read in the days
+# after their image lands and rarely after: S3 Intelligent-Tiering moves the large ones (levels,
+# big renders; it never moves objects under 128 KiB) to cheaper tiers on its own.
+DERIVATIVES_PREFIX = "derivatives/"
+DERIVATIVES_TIERING_DAYS = 30
 
 # Ingest: how often a message is tried before it goes to the dead-letter queue,
 # and how long the consumer may take. AWS advises a visibility timeout of six
@@ -123,7 +128,13 @@ def data_bucket_lifecycle() -> BucketLifecycleConfigurationTypeDef:
                 "Status": "Enabled",
                 "Filter": {"Prefix": ""},
                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_INCOMPLETE_MULTIPART_DAYS},
-            }
+            },
+            {
+                "ID": "tier-derivatives",
+                "Status": "Enabled",
+                "Filter": {"Prefix": DERIVATIVES_PREFIX},
+                "Transitions": [{"Days": DERIVATIVES_TIERING_DAYS, "StorageClass": "INTELLIGENT_TIERING"}],
+            },
         ]
     }
 
@@ -141,14 +152,13 @@ def data_bucket_notifications(ingest_queue_arn: str) -> NotificationConfiguratio
     }
 
 
-def ingest_queue_attributes(
-    dlq_arn: str, queue_arn: str, bucket_arn: str
-) -> Mapping[QueueAttributeNameType, str]:
-    # Only the data bucket may send to the queue (S3 needs this grant to deliver).
-    policy = {
+def ingest_queue_policy(queue_arn: str, bucket_arn: str) -> dict[str, Any]:
+    """Only the data bucket may send to the queue (S3 needs this grant to deliver)."""
+    return {
         "Version": "2012-10-17",
         "Statement": [
             {
+                "Sid": "DataBucketNotifications",
                 "Effect": "Allow",
                 "Principal": {"Service": "s3.amazonaws.com"},
                 "Action": "sqs:SendMessage",
@@ -157,12 +167,17 @@ def ingest_queue_attributes(
             }
         ],
     }
+
+
+def ingest_queue_attributes(
+    dlq_arn: str, queue_arn: str, bucket_arn: str
+) -> Mapping[QueueAttributeNameType, str]:
     return {
         "VisibilityTimeout": str(INGEST_VISIBILITY_TIMEOUT_SECONDS),
         "RedrivePolicy": json.dumps(
             {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": INGEST_MAX_RECEIVE_COUNT}
         ),
-        "Policy": json.dumps(policy),
+        "Policy": json.dumps(ingest_queue_policy(queue_arn, bucket_arn)),
     }
 
 

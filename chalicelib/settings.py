@@ -32,8 +32,10 @@ class Settings(BaseSettings):
     ingest_queue: str = Field(min_length=1, max_length=80)
     ingest_dlq: str = Field(min_length=1, max_length=80)
 
-    # Where clients reach the API (behind CloudFront, the public host). Empty: the request's host.
+    # Where clients reach the API (behind CloudFront, the public host). Empty: the request's host,
+    # or the one a trusted proxy (CloudFront, which sends the API its own Host) puts in this header.
     public_base_url: AnyHttpUrl | None = None
+    public_host_header: str | None = None
 
     # Identity. Production verifies RS256/ES256 tokens against an OIDC issuer's JWKS;
     # the local stage alone accepts HS256 tokens signed with a local secret.

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib import aws
 from chalicelib.files.signing import S3Presigner, credentials_from
-from chalicelib.resources import DATA_PREFIX
+from chalicelib.resources import DATA_PREFIX, DERIVATIVES_PREFIX
 from chalicelib.settings import get_settings
 
 
@@ -157,7 +157,6 @@ def download(key: str, path: Path) -> None:
 
 # Derivatives (tiles, thumbnails, levels, rendered IIIF answers) live outside DATA_PREFIX, so
 # writing them never triggers ingest, and under their file's id, so they go with it.
-DERIVATIVES_PREFIX = "derivatives/"
 
 
 def derivative_key(file_id: str, name: str) -> str:

@@ -1,0 +1,1 @@
+"""The CDK app that deploys Vellum to AWS (docs/deploy.md)."""

@@ -1,0 +1,94 @@
+"""One stack per stage: all of Vellum, from its tables to the CDN in front of it."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from infrastructure.edge import PUBLIC_HOST_HEADER, make_distribution
+from infrastructure.environment import variable
+from infrastructure.functions import REST_API, make_functions
+from infrastructure.monitoring import make_monitoring
+from infrastructure.stages import Stage
+from infrastructure.storage import make_storage
+
+
+class VellumStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, stage: Stage, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        # What the operator supplies at deploy time (docs/deploy.md): the identity provider, and who
+        # may upload from a browser.
+        jwks_url = cdk.CfnParameter(self, "JwksUrl", description="The identity provider's JWKS URL (https)")
+        issuer = cdk.CfnParameter(self, "TokenIssuer", description="The iss of accepted tokens")
+        audience = cdk.CfnParameter(
+            self, "TokenAudience", description="The aud of accepted tokens (Cognito: the app client id)"
+        )
+        roles_claim = cdk.CfnParameter(
+            self,
+            "RolesClaim",
+            default="roles",
+            description="The claim holding roles (Cognito: cognito:groups)",
+        )
+        admin_role = cdk.CfnParameter(
+            self, "AdminRole", default="admin", description="The role of administrators"
+        )
+        cors_origins = cdk.CfnParameter(
+            self,
+            "CorsOrigins",
+            type="CommaDelimitedList",
+            description="Origins of the web pages that upload straight to S3, e.g. https://app.example.org",
+        )
+        alarm_email = cdk.CfnParameter(
+            self, "AlarmEmail", default="", description="An address the alarms are mailed to (empty: none)"
+        )
+
+        storage = make_storage(self, stage, cors_origins.value_as_list)
+        environment = {
+            variable("stage"): stage.name,
+            variable("data_bucket"): storage.bucket.bucket_name,
+            **{variable(setting): table.table_name for setting, table in storage.tables.items()},
+            variable("ingest_queue"): storage.queue.queue_name,
+            variable("ingest_dlq"): storage.dlq.queue_name,
+            variable("jwks_url"): jwks_url.value_as_string,
+            variable("token_issuer"): issuer.value_as_string,
+            variable("token_audience"): audience.value_as_string,
+            variable("roles_claim"): roles_claim.value_as_string,
+            variable("admin_role"): admin_role.value_as_string,
+            # The settings read a JSON list.
+            variable("cors_origins"): cdk.Fn.join(
+                "", ['["', cdk.Fn.join('","', cors_origins.value_as_list), '"]']
+            ),
+            variable("public_host_header"): PUBLIC_HOST_HEADER,
+        }
+        functions = make_functions(self, stage, storage, environment)
+        rest_api = functions.app.get_resource(REST_API)
+        distribution = make_distribution(self, stage, rest_api.ref)
+        topic = make_monitoring(self, stage, storage, functions.names, api_name=f"{self.stack_name}-api")
+        rest_api.add_property_override("Name", f"{self.stack_name}-api")
+        email = cdk.CfnCondition(
+            self,
+            "HasAlarmEmail",
+            expression=cdk.Fn.condition_not(cdk.Fn.condition_equals(alarm_email.value_as_string, "")),
+        )
+        subscription = sns.CfnSubscription(
+            self,
+            "AlarmMail",
+            topic_arn=topic.topic_arn,
+            protocol="email",
+            endpoint=alarm_email.value_as_string,
+        )
+        subscription.cfn_options.condition = email
+
+        outputs = {
+            "ApiUrl": f"https://{rest_api.ref}.execute-api.{self.region}.{self.url_suffix}/api/",
+            "PublicUrl": f"https://{distribution.distribution_domain_name}",
+            "DataBucketName": storage.bucket.bucket_name,
+            "FilesTableName": storage.tables["files_table"].table_name,
+            "RecordsTableName": storage.tables["records_table"].table_name,
+            "IngestQueueUrl": storage.queue.queue_url,
+            "IngestDeadLetterQueueUrl": storage.dlq.queue_url,
+            "AlarmTopicArn": topic.topic_arn,
+        }
+        for name, value in outputs.items():
+            cdk.CfnOutput(self, name, value=value)
