@@ -31,6 +31,10 @@ def save(settings: Settings, directory: Path) -> None:
     blobs = directory / "blobs"
     blobs.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, Any] = {"tables": {}, "objects": []}
+    # An object saved before, with its blob still there, needs no HEAD: its key and ETag name it,
+    # and its type and metadata are in the previous manifest. (One HEAD each made a save of
+    # 2,000 objects, a large image's pyramid, take 6 s of the embedded AWS's CPU every 10 s.)
+    previous = {entry["blob"]: entry for entry in _manifest(directory).get("objects", [])}
     for table in TABLES:
         name = getattr(settings, table.setting)
         items: list[dict[str, Any]] = []
@@ -40,10 +44,12 @@ def save(settings: Settings, directory: Path) -> None:
     for summary in _list_objects(settings.data_bucket):
         key, etag = summary["Key"], summary["ETag"]
         blob = _blob_name(key, etag)
+        if blob in previous and (blobs / blob).exists():
+            manifest["objects"].append(previous[blob])
+            continue
         head = aws.s3().head_object(Bucket=settings.data_bucket, Key=key)
-        if not (blobs / blob).exists():
-            aws.s3().download_file(settings.data_bucket, key, str(blobs / f"{blob}.part"))
-            os.replace(blobs / f"{blob}.part", blobs / blob)
+        aws.s3().download_file(settings.data_bucket, key, str(blobs / f"{blob}.part"))
+        os.replace(blobs / f"{blob}.part", blobs / blob)
         manifest["objects"].append(
             {
                 "key": key,
@@ -61,12 +67,16 @@ def save(settings: Settings, directory: Path) -> None:
             path.unlink()
 
 
+def _manifest(directory: Path) -> dict[str, Any]:
+    path = directory / MANIFEST
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def restore(settings: Settings, directory: Path) -> int:
     """Load a snapshot into empty resources; return how many items and objects it loaded."""
-    path = directory / MANIFEST
-    if not path.exists():
+    manifest = _manifest(directory)
+    if not manifest:
         return 0
-    manifest = json.loads(path.read_text())
     loaded = 0
     for table in TABLES:
         items = manifest["tables"].get(table.setting, [])

@@ -77,3 +77,31 @@ def test_a_save_writes_only_changed_objects_and_drops_deleted_ones(
 
 def test_restoring_without_a_snapshot_loads_nothing(moto_aws: Settings, tmp_path: Path) -> None:
     assert snapshot.restore(moto_aws, tmp_path) == 0
+
+
+def test_a_later_save_reads_only_new_objects_and_keeps_what_it_knew_of_the_others(
+    moto_aws: Settings, tmp_path: Path
+) -> None:
+    aws.s3().put_object(
+        Bucket=moto_aws.data_bucket,
+        Key="data/old",
+        Body=b"old",
+        ContentType="text/x-old",
+        Metadata={"a": "1"},
+    )
+    snapshot.save(moto_aws, tmp_path)
+    aws.s3().put_object(Bucket=moto_aws.data_bucket, Key="data/new", Body=b"new", ContentType="text/x-new")
+    heads: list[str] = []
+    aws.s3().meta.events.register(
+        "provide-client-params.s3.HeadObject", lambda params, **_: heads.append(params["Key"])
+    )
+
+    snapshot.save(moto_aws, tmp_path)
+
+    assert set(heads) == {"data/new"}  # the download HEADs it too
+    with mock_aws():
+        aws.reset_clients()
+        _provision(moto_aws)
+        snapshot.restore(moto_aws, tmp_path)
+        old = aws.s3().head_object(Bucket=moto_aws.data_bucket, Key="data/old")
+        assert (old["ContentType"], old["Metadata"]) == ("text/x-old", {"a": "1"})
