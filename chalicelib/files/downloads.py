@@ -5,9 +5,8 @@ else (HTML, SVG, JavaScript, XML, ...) is served as an attachment of type
 application/octet-stream, so a browser saves it instead of rendering it. Downloads come from the
 data bucket's own origin, never the API's, so even a rendered file could not reach the API's
 cookies. S3's presigned overrides can set Content-Type, Content-Disposition and Cache-Control,
-but not X-Content-Type-Options or Content-Security-Policy: the CloudFront distribution in front
-of downloads adds those two (infrastructure/), and the octet-stream attachment already makes
-sniffing moot here.
+but not X-Content-Type-Options or Content-Security-Policy; the octet-stream attachment makes
+sniffing moot for everything outside the list, and nothing on it can run script.
 """
 
 from __future__ import annotations
