@@ -81,6 +81,17 @@ class Settings(BaseSettings):
     record_schema: str | None = None
     max_file_metadata_bytes: int = Field(default=16_384, ge=256, le=262_144)
 
+    # Previews: which previewer a file gets (the first in this order that takes it), how much of a
+    # file they read, and who may embed a preview page (CSP frame-ancestors).
+    preview_order: list[str] = Field(
+        default_factory=lambda: ["zip", "csv", "markdown", "json", "xml", "text"]
+    )
+    preview_max_bytes: int = Field(default=1024**2, ge=1024, le=16 * 1024**2)
+    preview_structured_max_bytes: int = Field(default=2 * 1024**2, ge=1024, le=32 * 1024**2)
+    preview_zip_max_entries: int = Field(default=1_000, ge=1, le=100_000)
+    preview_zip_max_directory_bytes: int = Field(default=8 * 1024**2, ge=64 * 1024, le=256 * 1024**2)
+    preview_frame_ancestors: str = "'self'"
+
     # Longest sides of the thumbnails ingest makes (info.json lists them as sizes).
     thumbnail_sizes: list[int] = Field(default_factory=lambda: [128, 256, 512])
 

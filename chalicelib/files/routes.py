@@ -31,6 +31,7 @@ from chalicelib.files.serializers import (
 from chalicelib.files.tags import TagSet, validate_tags
 from chalicelib.iiif.links import iiif_links
 from chalicelib.links import base_url
+from chalicelib.previews import service as previews
 from chalicelib.settings import get_settings
 
 blueprint = Blueprint(__name__)
@@ -200,6 +201,11 @@ def get_object(bucket_id: str, key: str) -> Response:
     if "tags" in query:
         version = objects.read_object(principal, bucket_id, object_key, query.get("versionId"))
         return _json({"tags": version.tags})
+    if "preview" in query:
+        html, headers = previews.preview_object(
+            principal, bucket_id, object_key, query.get("versionId"), base_url(request)
+        )
+        return Response(body=html.encode(), headers=dict(headers))
     url = objects.download_url(
         principal, bucket_id, object_key, query.get("versionId"), download="download" in query
     )

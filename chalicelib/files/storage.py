@@ -142,7 +142,14 @@ def s3_checksum(key: str) -> str | None:
 
 def read_head(key: str, length: int) -> bytes:
     """The object's first ``length`` bytes (a range read: the rest is never transferred)."""
-    response = aws.s3().get_object(Bucket=get_settings().data_bucket, Key=key, Range=f"bytes=0-{length - 1}")
+    return read_range(key, 0, length)
+
+
+def read_range(key: str, start: int, length: int) -> bytes:
+    """``length`` bytes from ``start`` (a range read: nothing else is transferred)."""
+    response = aws.s3().get_object(
+        Bucket=get_settings().data_bucket, Key=key, Range=f"bytes={start}-{start + length - 1}"
+    )
     return response["Body"].read()
 
 

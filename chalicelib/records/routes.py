@@ -18,6 +18,7 @@ from chalicelib.files import routes as files_routes
 from chalicelib.files.keys import decode_key, encode_key
 from chalicelib.files.serializers import timestamp
 from chalicelib.links import base_url
+from chalicelib.previews.service import preview_object
 from chalicelib.records import files, service, versions
 
 blueprint = Blueprint(__name__)
@@ -195,6 +196,23 @@ def content(record_id: str, key: str) -> Response:
     record = service.get_record(current_principal(), record_id)
     url = objects.download_url(current_principal(), record.bucket_id, decode_key(key), None, download=False)
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
+
+
+@blueprint.route("/records/{record_id}/preview/{key}", methods=["GET"])
+def preview(record_id: str, key: str) -> Response:
+    """The file's preview page, with what the record says about it."""
+    principal = current_principal()
+    record = service.get_record(principal, record_id)
+    object_key = decode_key(key)
+    html, headers = preview_object(
+        principal,
+        record.bucket_id,
+        object_key,
+        None,
+        base_url(blueprint.current_request),
+        record.files.get("metadata", {}).get(object_key, {}),
+    )
+    return Response(body=html.encode(), headers=dict(headers))
 
 
 @blueprint.route("/records/{record_id}/files/{key}/metadata", methods=["GET"])

@@ -1,0 +1,81 @@
+"""Preview pages: the file a request names, if the caller may read it, shown by the previewer that
+takes it (chalicelib.previews.registry), in a page that keeps its content inert (page.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.auth.principal import Principal
+from chalicelib.errors import NotFound
+from chalicelib.files import objects, storage
+from chalicelib.files.keys import encode_key
+from chalicelib.files.models import FILE_SK, FileItem, file_pk
+from chalicelib.observability import logger, metrics
+
+# Imported for what they register.
+from chalicelib.previews import archive, markdown, structured, tabular, text  # noqa: F401
+from chalicelib.previews.page import document, message
+from chalicelib.previews.registry import REGISTRY, Page, PreviewFile, Reader, Registry
+from chalicelib.settings import get_settings
+
+NO_PREVIEW = "No preview is available for this file: download it to open it."
+
+REGISTRY.load_entry_points()
+
+
+@dataclass(frozen=True)
+class StoredBytes:
+    """A stored file's bytes, read from S3 in ranges."""
+
+    s3_key: str
+    size: int
+
+    def read(self, start: int, length: int) -> bytes:
+        length = min(length, self.size - start)
+        return storage.read_range(self.s3_key, start, length) if length > 0 and start >= 0 else b""
+
+
+def render(file: PreviewFile, reader: Reader, registry: Registry = REGISTRY) -> Page:
+    """The page of the first previewer that takes the file and does not fail on it."""
+    for candidate in registry.candidates(file, get_settings().preview_order):
+        try:
+            return candidate.preview(file, reader)
+        except Exception:
+            # A previewer's bug must not cost the visitor the page: the next one may do.
+            logger.exception("previewer failed", extra={"previewer": candidate.name, "key": file.key})
+            metrics.add_metric(name="PreviewerFailures", unit="Count", value=1)
+    return message(NO_PREVIEW)
+
+
+def preview_object(
+    principal: Principal,
+    bucket_id: str,
+    key: str,
+    version_id: str | None,
+    base: str,
+    metadata: dict[str, Any] | None = None,
+) -> tuple[str, dict[str, str]]:
+    """The preview page of an object (its head, or one version) and its headers."""
+    version = objects.read_object(principal, bucket_id, key, version_id)
+    if version.delete_marker or version.file_id is None:
+        raise NotFound("This version is a delete marker: it has no content.")
+    try:
+        stored: FileItem | None = FileItem.get(file_pk(version.file_id), FILE_SK)
+    except DoesNotExist:
+        stored = None
+    file = PreviewFile(
+        key=version.key,
+        size=version.size,
+        mimetype=version.mimetype,
+        sniffed_type=stored.sniffed_type if stored else None,
+        metadata=metadata or {},
+        download_url=objects.download_url(principal, bucket_id, key, version_id, download=False),
+    )
+    page = render(file, StoredBytes(storage.s3_key(version.file_id), version.size))
+    query = urlencode({"download": "", **({"versionId": version_id} if version_id else {})})
+    download = f"{base}/files/{bucket_id}/{encode_key(version.key)}?{query}"
+    return document(file, page, download=download, frame_ancestors=get_settings().preview_frame_ancestors)

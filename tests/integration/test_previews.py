@@ -1,0 +1,81 @@
+"""Preview pages through the API, on moto: who may see them, what they show, and their headers."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+from chalice.test import Client
+
+from chalicelib.files.keys import encode_key
+from tests.integration.test_objects import store
+from tests.integration.test_record_files import upload
+from tests.integration.test_records import create
+from tests.integration.test_uploads import ALICE, BOB, call, new_bucket
+
+
+def preview(api: Client, path: str, headers: dict[str, str] | None = None) -> Any:
+    return api.http.get(path, headers=headers or {})
+
+
+def test_a_public_objects_preview_is_an_inert_html_page(api: Client) -> None:
+    bucket = new_bucket(api, public_read=True)
+    store(api, bucket, "tables/prices.csv", b"item,price\nbread,2\n<img src=x onerror=alert(1)>,3\n")
+
+    answer = preview(api, f"/files/{bucket}/{encode_key('tables/prices.csv')}?preview")
+
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "default-src 'none'" in answer.headers["Content-Security-Policy"]
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    page = answer.body.decode()
+    assert "<th>price</th>" in page and "<td>bread</td>" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert f"/files/{bucket}/{encode_key('tables/prices.csv')}?download=" in page
+
+
+def test_a_private_objects_preview_is_its_owners_alone(api: Client) -> None:
+    bucket = new_bucket(api)
+    store(api, bucket, "notes.txt", b"private words")
+    path = f"/files/{bucket}/{encode_key('notes.txt')}?preview"
+
+    assert preview(api, path).status_code == 404  # hidden, as downloading it is
+    assert preview(api, path, BOB).status_code == 404
+    owners = preview(api, path, ALICE)
+    assert owners.status_code == 200 and "private words" in owners.body.decode()
+
+
+def test_an_older_version_and_a_deleted_head_answer_as_downloads_do(api: Client) -> None:
+    bucket = new_bucket(api)
+    first = store(api, bucket, "notes.txt", b"first words")
+    store(api, bucket, "notes.txt", b"second words")
+    path = f"/files/{bucket}/{encode_key('notes.txt')}"
+
+    older = preview(api, f"{path}?preview&versionId={first['version_id']}", ALICE)
+    assert "first words" in older.body.decode()
+    assert call(api, "delete", path)[0] == 204
+    gone = preview(api, f"{path}?preview", ALICE)
+    assert gone.status_code == 404 and gone.headers["Content-Type"] == "application/json"
+
+
+def test_a_records_file_preview_shows_what_the_record_says_about_it(api: Client) -> None:
+    record = create(api, {"title": "Survey"})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("answers/2024.csv", b"a,b\n")
+    upload(api, record, "answers.zip", buffer.getvalue())
+    call(
+        api,
+        "put",
+        f"/records/{record['id']}/files/{encode_key('answers.zip')}/metadata",
+        {"description": "Raw answers"},
+    )
+
+    answer = preview(api, f"/records/{record['id']}/preview/{encode_key('answers.zip')}", ALICE)
+
+    page = answer.body.decode()
+    assert answer.status_code == 200
+    assert "<dt>description</dt><dd>Raw answers</dd>" in page
+    assert "answers/" in page and "2024.csv" in page
+    assert preview(api, f"/records/{record['id']}/preview/{encode_key('answers.zip')}").status_code == 404
