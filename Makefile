@@ -4,6 +4,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 STATE := $(or $(VELLUM_LOCAL_STATE),.local)
 LAYER := layers/dist/native-arm64.zip
+ASSETS := chalicelib/previews/static/vendor/.lock
 
 .PHONY: run test lint typecheck pytest token reset layer synth
 
@@ -14,7 +15,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt infrastructure/requirements.
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	@touch $@
 
-run: $(INSTALLED)
+run: $(INSTALLED) $(ASSETS)
 	$(PY) -m local.run
 
 test: lint typecheck pytest
@@ -26,7 +27,7 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(VENV)/bin/mypy
 
-pytest: $(INSTALLED) $(LAYER)
+pytest: $(INSTALLED) $(LAYER) $(ASSETS)
 	bash tests/setup.sh
 	$(PY) -m pytest
 
@@ -45,6 +46,10 @@ layer: $(INSTALLED)
 $(LAYER): layers/requirements.txt layers/build.sh | $(INSTALLED)
 	bash layers/build.sh arm64
 
+# The libraries preview pages load (pdf.js, OpenSeadragon), from npm into chalicelib/previews/static/vendor.
+$(ASSETS): web/package-lock.json web/build.sh
+	bash web/build.sh
+
 # The CloudFormation of every stage, offline: infrastructure/cdk.out (docs/deploy.md).
-synth: $(INSTALLED) $(LAYER)
+synth: $(INSTALLED) $(LAYER) $(ASSETS)
 	$(PY) -m infrastructure

@@ -15,6 +15,7 @@ from chalicelib.iiif.routes import blueprint as iiif_routes
 from chalicelib.ingest.handler import handle_batch
 from chalicelib.middleware import handle_http
 from chalicelib.observability import SERVICE
+from chalicelib.previews.routes import blueprint as static_routes
 from chalicelib.records.routes import blueprint as records_routes
 from chalicelib.settings import get_settings
 
@@ -33,6 +34,7 @@ app.register_blueprint(files_routes)
 app.register_blueprint(companion_routes)
 app.register_blueprint(iiif_routes)
 app.register_blueprint(records_routes)
+app.register_blueprint(static_routes)
 
 
 @app.on_sqs_message(queue=settings.ingest_queue, batch_size=10)

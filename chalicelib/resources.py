@@ -102,10 +102,11 @@ TABLES = (
 
 
 def data_bucket_cors(origins: list[str]) -> CORSConfigurationTypeDef:
-    """CORS for browsers that PUT parts and POST forms straight to S3.
+    """CORS for browsers that PUT parts and POST forms straight to S3, and read files in ranges.
 
     ``ETag`` must be exposed: multipart clients (Uppy) read each part's ETag to
-    complete the upload; Uppy also reads a form upload's ``Location``.
+    complete the upload; Uppy also reads a form upload's ``Location``; pdf.js reads a
+    PDF in ranges from a preview page and needs the range headers.
     """
     return {
         "CORSRules": [
@@ -113,7 +114,7 @@ def data_bucket_cors(origins: list[str]) -> CORSConfigurationTypeDef:
                 "AllowedOrigins": origins,
                 "AllowedMethods": ["GET", "HEAD", "PUT", "POST"],
                 "AllowedHeaders": ["*"],
-                "ExposeHeaders": ["ETag", "Location"],
+                "ExposeHeaders": ["ETag", "Location", "Accept-Ranges", "Content-Range", "Content-Length"],
                 "MaxAgeSeconds": 3600,
             }
         ]

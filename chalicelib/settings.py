@@ -84,7 +84,18 @@ class Settings(BaseSettings):
     # Previews: which previewer a file gets (the first in this order that takes it), how much of a
     # file they read, and who may embed a preview page (CSP frame-ancestors).
     preview_order: list[str] = Field(
-        default_factory=lambda: ["zip", "csv", "markdown", "json", "xml", "text"]
+        default_factory=lambda: [
+            "pdf",
+            "image",
+            "zip",
+            "csv",
+            "markdown",
+            "json",
+            "xml",
+            "audio",
+            "video",
+            "text",
+        ]
     )
     preview_max_bytes: int = Field(default=1024**2, ge=1024, le=16 * 1024**2)
     preview_structured_max_bytes: int = Field(default=2 * 1024**2, ge=1024, le=32 * 1024**2)

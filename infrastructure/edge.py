@@ -108,6 +108,12 @@ def make_distribution(scope: Construct, stage: Stage, rest_api_id: str) -> cloud
                 cache_policy=iiif_cache,
                 origin_request_policy=iiif_origin_request,
                 **every_behavior,
-            )
+            ),
+            # The preview pages' scripts and libraries: the same for everyone, versioned by path.
+            "/static/*": cloudfront.BehaviorOptions(
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                **every_behavior,
+            ),
         },
     )

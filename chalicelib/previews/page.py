@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from html import escape
+from urllib.parse import urlsplit
 
 from chalicelib.previews.registry import Page, PreviewFile
 
@@ -52,6 +53,7 @@ def content_security_policy(page: Page, frame_ancestors: str) -> str:
         "img-src": ["'self'", "data:", *page.images],
         "script-src": list(page.scripts and ["'self'"]),
         "connect-src": list(page.connect),
+        "worker-src": list(page.workers),
         "media-src": list(page.media),
         "base-uri": ["'none'"],
         "form-action": ["'none'"],
@@ -73,7 +75,10 @@ def document(
     )
     notes = "".join(f'<p class="note">{escape(note)}</p>' for note in page.notes)
     styles = "".join(f"<style>{style}</style>" for style in page.styles)
-    scripts = "".join(f'<script src="{escape(url)}"></script>' for url in page.scripts)
+    scripts = "".join(
+        f'<script src="{escape(url)}"{" type=module" if url.endswith(".mjs") else ""}></script>'
+        for url in page.scripts
+    )
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -93,6 +98,12 @@ def document(
         "Cache-Control": "private, no-store",
     }
     return html, headers
+
+
+def origin(url: str) -> str:
+    """The origin of a URL, as a CSP source (a presigned S3 URL's host, the IIIF service's)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def message(text: str) -> Page:

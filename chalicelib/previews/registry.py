@@ -36,7 +36,9 @@ class PreviewFile:
     sniffed_type: str | None  # as ingest read it from the bytes
     metadata: dict[str, Any]  # the file's own metadata (records)
     download_url: str  # a short-lived URL of the bytes, for viewers that fetch them (PDF, media)
+    static: str = "/static"  # where the preview pages' scripts and libraries are served
     iiif_base: str | None = None  # the IIIF Image API service of an ingested image
+    image: dict[str, Any] | None = None  # an ingested image's facts (width, height, frames, ...)
 
     @property
     def extension(self) -> str:
@@ -54,8 +56,9 @@ class Page:
 
     body: str
     styles: tuple[str, ...] = ()  # inline CSS, allowed by hash
-    scripts: tuple[str, ...] = ()  # URLs of Vellum's own scripts (static assets)
+    scripts: tuple[str, ...] = ()  # URLs of Vellum's own scripts (static assets; .mjs: modules)
     connect: tuple[str, ...] = ()  # origins a script of ours fetches from (the file's bytes)
+    workers: tuple[str, ...] = ()  # origins of web workers (pdf.js parses in one)
     media: tuple[str, ...] = ()  # origins of audio and video
     images: tuple[str, ...] = ()  # origins of images (the IIIF service)
     notes: tuple[str, ...] = ()  # what the preview leaves out (truncation), shown under it

@@ -17,7 +17,7 @@ from chalicelib.files.models import FILE_SK, FileItem, file_pk
 from chalicelib.observability import logger, metrics
 
 # Imported for what they register.
-from chalicelib.previews import archive, markdown, structured, tabular, text  # noqa: F401
+from chalicelib.previews import archive, markdown, structured, tabular, text, viewers  # noqa: F401
 from chalicelib.previews.page import document, message
 from chalicelib.previews.registry import REGISTRY, Page, PreviewFile, Reader, Registry
 from chalicelib.settings import get_settings
@@ -67,6 +67,7 @@ def preview_object(
         stored: FileItem | None = FileItem.get(file_pk(version.file_id), FILE_SK)
     except DoesNotExist:
         stored = None
+    image = stored.image if stored and stored.image and stored.ingest == "done" else None
     file = PreviewFile(
         key=version.key,
         size=version.size,
@@ -74,6 +75,9 @@ def preview_object(
         sniffed_type=stored.sniffed_type if stored else None,
         metadata=metadata or {},
         download_url=objects.download_url(principal, bucket_id, key, version_id, download=False),
+        static=f"{base}/static",
+        iiif_base=f"{base}/iiif/3/{version.version_id}" if image else None,
+        image=image,
     )
     page = render(file, StoredBytes(storage.s3_key(version.file_id), version.size))
     query = urlencode({"download": "", **({"versionId": version_id} if version_id else {})})

@@ -47,7 +47,13 @@ def test_the_data_bucket_is_private_encrypted_tls_only_and_open_to_browser_uploa
                         {
                             "AllowedOrigins": {"Ref": "CorsOrigins"},
                             "AllowedMethods": ["GET", "HEAD", "PUT", "POST"],
-                            "ExposedHeaders": ["ETag", "Location"],
+                            "ExposedHeaders": [
+                                "ETag",
+                                "Location",
+                                "Accept-Ranges",
+                                "Content-Range",
+                                "Content-Length",
+                            ],
                         }
                     )
                 ]
@@ -244,15 +250,17 @@ def distribution(template: Template) -> dict[str, Any]:
 
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CloudFront's managed policies
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 
 
 def test_cloudfront_caches_iiif_by_path_and_accept_and_passes_everything_else_through(dev: Template) -> None:
     config = distribution(dev)
-    [iiif] = config["CacheBehaviors"]
+    behaviors = {behavior["PathPattern"]: behavior for behavior in config["CacheBehaviors"]}
+    iiif, static = behaviors["/iiif/*"], behaviors["/static/*"]
     default = config["DefaultCacheBehavior"]
 
-    assert iiif["PathPattern"] == "/iiif/*"
+    assert static["CachePolicyId"] == CACHING_OPTIMIZED  # the preview pages' scripts, versioned by path
     assert (default["CachePolicyId"], default["OriginRequestPolicyId"]) == (
         CACHING_DISABLED,
         ALL_VIEWER_EXCEPT_HOST_HEADER,

@@ -79,3 +79,16 @@ def test_a_records_file_preview_shows_what_the_record_says_about_it(api: Client)
     assert "<dt>description</dt><dd>Raw answers</dd>" in page
     assert "answers/" in page and "2024.csv" in page
     assert preview(api, f"/records/{record['id']}/preview/{encode_key('answers.zip')}").status_code == 404
+
+
+def test_static_files_are_served_with_their_type_and_only_those_that_exist(api: Client) -> None:
+    from chalicelib.previews import assets
+
+    own = api.http.get("/static/vellum/pdf-viewer.mjs")
+    library = api.http.get(f"/static/{assets.library('pdfjs')}/pdf.min.mjs")
+
+    assert own.status_code == 200 and own.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert own.headers["Cache-Control"] == "public, max-age=300"
+    assert library.status_code == 200 and "immutable" in library.headers["Cache-Control"]
+    assert api.http.get("/static/vellum/nothing.js").status_code == 404
+    assert api.http.get("/static/vendor/.lock").status_code == 404

@@ -30,7 +30,13 @@ def test_the_data_bucket_lets_browsers_upload_and_read_part_etags(moto_aws: Sett
 
     assert rules[0]["AllowedOrigins"] == ["*"]
     assert {"PUT", "POST"} <= set(rules[0]["AllowedMethods"])
-    assert rules[0]["ExposeHeaders"] == ["ETag", "Location"]
+    assert rules[0]["ExposeHeaders"] == [
+        "ETag",
+        "Location",
+        "Accept-Ranges",
+        "Content-Range",
+        "Content-Length",
+    ]
 
 
 def test_the_data_bucket_aborts_forgotten_multipart_uploads(moto_aws: Settings) -> None:

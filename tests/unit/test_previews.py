@@ -307,3 +307,62 @@ def test_registry_refuses_two_previewers_of_one_name() -> None:
 
     with pytest.raises(ValueError, match="registered already"):
         previewer("same", registry=registry)(lambda file, reader: Page(body=""))
+
+
+def a_picture(width: int, height: int, **facts: Any) -> PreviewFile:
+    return PreviewFile(
+        key="photos/p.png",
+        size=1,
+        mimetype=None,
+        sniffed_type=facts.pop("sniffed", "image/png"),
+        metadata={},
+        download_url="https://data.s3.example/data/f?X-Amz-Signature=1",
+        static="https://vellum.example/static",
+        iiif_base="https://vellum.example/iiif/3/v1",
+        image={"width": width, "height": height, **facts},
+    )
+
+
+def test_a_small_image_is_one_iiif_image_and_a_large_one_a_zoomable_viewer() -> None:
+    small = service.render(a_picture(800, 600), Bytes(b""))
+    large = service.render(a_picture(6000, 4000), Bytes(b""))
+
+    assert '<img class="picture" src="https://vellum.example/iiif/3/v1/full/max/0/default.jpg"' in small.body
+    assert small.scripts == () and small.images == ("https://vellum.example",)
+    assert 'data-info="https://vellum.example/iiif/3/v1/info.json"' in large.body
+    assert [url.rsplit("/", 1)[-1] for url in large.scripts] == ["openseadragon.min.js", "image-viewer.js"]
+
+
+def test_an_animated_gif_is_shown_as_it_is_from_its_short_lived_url() -> None:
+    page = service.render(a_picture(300, 200, sniffed="image/gif", frames=12), Bytes(b""))
+
+    assert 'src="https://data.s3.example/data/f?X-Amz-Signature=1"' in page.body
+    assert page.images == ("https://data.s3.example",)
+
+
+def test_a_pdf_page_loads_pdfjs_which_reads_the_file_in_ranges_from_s3() -> None:
+    file = PreviewFile(
+        key="report.pdf",
+        size=10,
+        mimetype="application/pdf",
+        sniffed_type="application/pdf",
+        metadata={},
+        download_url="https://data.s3.example/data/f?sig=1",
+        static="https://vellum.example/static",
+    )
+
+    page = service.render(file, Bytes(b"%PDF-1.7"))
+    policy = content_security_policy(page, "'self'")
+
+    assert page.scripts == ("https://vellum.example/static/vellum/pdf-viewer.mjs",)
+    assert 'data-src="https://data.s3.example/data/f?sig=1"' in page.body
+    assert "connect-src https://data.s3.example https://vellum.example" in policy
+    assert "worker-src https://vellum.example" in policy and "script-src 'self'" in policy
+
+
+@pytest.mark.parametrize(("key", "tag"), [("talk.mp3", "audio"), ("clip.webm", "video")])
+def test_audio_and_video_get_players_on_the_short_lived_url(key: str, tag: str) -> None:
+    page = shown(key, b"\0" * 10)
+
+    assert page.body.startswith(f'<{tag} controls preload="metadata" src="https://s3/x"')
+    assert page.media == ("https://s3",)

@@ -1,0 +1,166 @@
+"""Preview pages in Debian's Chromium, from the embedded stack: what they show, and that nothing a
+file carries runs. Each hostile sample tries to run script (an alert, a global); the page must
+show its content and no script of the file's may run."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from PIL import Image, ImageDraw
+from playwright.sync_api import Browser, Page
+
+from chalicelib.files.keys import encode_key
+from tests.e2e.test_local_stack import make_token
+from tests.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+HOSTILE_MARKDOWN = b"""# Field notes
+
+<script>window.pwned = "script"; alert("script")</script>
+<img src=x onerror="window.pwned='onerror'; alert('onerror')">
+[a link](javascript:alert('link')) and <a href="javascript:alert('raw')">raw</a>
+<iframe src="javascript:alert('frame')"></iframe>
+"""
+HOSTILE_SVG = b"""<svg xmlns="http://www.w3.org/2000/svg" onload="alert('svg')">
+<script>window.pwned = 'svg'; alert('svg')</script><circle r="40"/></svg>"""
+XML_BOMB = b"""<?xml version="1.0"?><!DOCTYPE b [<!ENTITY a "aaaaaaaaaa">
+<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><r>&c;</r>"""
+
+
+def multi_page_pdf(pages: int) -> bytes:
+    images = []
+    for number in range(1, pages + 1):
+        page = Image.new("RGB", (612, 792), "white")
+        ImageDraw.Draw(page).rectangle((50, 50, 562, 742), outline=(0, 0, 60 * number), width=8)
+        images.append(page)
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="PDF", save_all=True, append_images=images[1:])
+    return buffer.getvalue()
+
+
+def picture(width: int, height: int) -> bytes:
+    image = Image.new("RGB", (width, height), (30, 120, 200))
+    ImageDraw.Draw(image).ellipse(
+        (width // 4, height // 4, width * 3 // 4, height * 3 // 4), fill=(240, 200, 0)
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for index in range(3):
+            archive.writestr(f"zeros-{index}.bin", b"\0" * 20_000_000)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def shelf(stack: Stack) -> dict[str, Any]:
+    """A public bucket with the samples, ingested."""
+    auth = {"Authorization": f"Bearer {make_token(stack, 'previews')}"}
+    bucket = requests.post(f"{stack.api}/files", json={"public_read": True}, headers=auth, timeout=10).json()[
+        "id"
+    ]
+    samples = {
+        "notes/field.md": HOSTILE_MARKDOWN,
+        "figures/logo.svg": HOSTILE_SVG,
+        "data/bomb.xml": XML_BOMB,
+        "data/zeros.zip": zip_bomb(),
+        "report.pdf": multi_page_pdf(3),
+        "photos/large.png": picture(2400, 1600),
+        "photos/small.png": picture(400, 300),
+    }
+    for key, content in samples.items():
+        target = f"{stack.api}/files/{bucket}/{encode_key(key)}"
+        upload = requests.post(
+            f"{target}?uploads", json={"size": len(content)}, headers=auth, timeout=10
+        ).json()
+        [part] = upload["parts"]
+        assert requests.put(part["url"], data=content, headers=part["headers"], timeout=30).status_code == 200
+        assert requests.post(f"{target}?uploadId={upload['id']}", headers=auth, timeout=30).status_code == 200
+    deadline = time.monotonic() + 30
+    for key in samples:
+        target = f"{stack.api}/files/{bucket}/{encode_key(key)}?meta"
+        while requests.get(target, headers=auth, timeout=10).json()["ingest"]["state"] == "pending":
+            assert time.monotonic() < deadline, f"ingest did not describe {key}"
+            time.sleep(0.2)
+    return {"bucket": bucket}
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    context = chromium.new_context()
+    opened = context.new_page()
+    dialogs: list[str] = []
+    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    opened.dialogs = dialogs  # type: ignore[attr-defined]
+    yield opened
+    context.close()
+
+
+def open_preview(page: Page, stack: Stack, shelf: dict[str, Any], key: str) -> None:
+    response = page.goto(f"{stack.api}/files/{shelf['bucket']}/{encode_key(key)}?preview", timeout=15_000)
+    assert response is not None and response.status == 200
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+
+
+def assert_nothing_ran(page: Page) -> None:
+    page.wait_for_timeout(300)  # let anything that could run try
+    assert page.dialogs == []  # type: ignore[attr-defined]
+    assert page.evaluate("typeof window.pwned") == "undefined"
+
+
+@pytest.mark.parametrize(
+    ("key", "visible"),
+    [
+        ("notes/field.md", "Field notes"),
+        ("figures/logo.svg", "<script>window.pwned"),
+        ("data/bomb.xml", "unexpanded"),
+        ("data/zeros.zip", "zeros-2.bin"),
+    ],
+)
+def test_hostile_files_are_shown_and_nothing_in_them_runs(
+    page: Page, stack: Stack, shelf: dict[str, Any], key: str, visible: str
+) -> None:
+    open_preview(page, stack, shelf, key)
+
+    assert page.get_by_text(visible, exact=False).first.is_visible()
+    assert_nothing_ran(page)
+
+
+def test_a_pdf_is_drawn_page_by_page_by_pdfjs(page: Page, stack: Stack, shelf: dict[str, Any]) -> None:
+    open_preview(page, stack, shelf, "report.pdf")
+
+    page.wait_for_selector("body[data-rendered=pdf]", timeout=20_000)
+    assert page.get_attribute("#pdf", "data-pages") == "3"
+    assert page.locator("#pdf canvas").count() == 3
+    assert page.locator("#pdf canvas[data-drawn=true]").count() >= 1
+    assert_nothing_ran(page)
+
+
+def test_a_large_image_opens_in_a_zoomable_iiif_viewer(
+    page: Page, stack: Stack, shelf: dict[str, Any]
+) -> None:
+    open_preview(page, stack, shelf, "photos/large.png")
+
+    page.wait_for_selector("body[data-rendered=image]", timeout=20_000)
+    assert page.locator("#zoom canvas").count() >= 1  # OpenSeadragon draws the tiles it fetched
+    assert_nothing_ran(page)
+
+
+def test_a_small_image_is_one_iiif_image(page: Page, stack: Stack, shelf: dict[str, Any]) -> None:
+    open_preview(page, stack, shelf, "photos/small.png")
+
+    image = page.locator("img.picture")
+    image.wait_for(timeout=10_000)
+    assert "/iiif/3/" in (image.get_attribute("src") or "")
+    assert page.evaluate("document.querySelector('img.picture').naturalWidth") == 400

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The front-end libraries preview pages load, from npm (pinned by web/package-lock.json), copied
+# into chalicelib/previews/static/vendor so the Lambda package carries them: only the files the
+# pages use. Idempotent; quick when the lock file has not changed.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+vendor="$here/../chalicelib/previews/static/vendor"
+stamp="$vendor/.lock"
+if [ -f "$stamp" ] && cmp -s "$stamp" "$here/package-lock.json"; then
+    exit 0
+fi
+npm ci --prefix "$here" --no-audit --no-fund --loglevel=error
+modules="$here/node_modules"
+pdfjs="$(node -p "require('$modules/pdfjs-dist/package.json').version")"
+osd="$(node -p "require('$modules/openseadragon/package.json').version")"
+rm -rf "$vendor"
+mkdir -p "$vendor/pdfjs-$pdfjs" "$vendor/openseadragon-$osd"
+cp "$modules/pdfjs-dist/build/pdf.min.mjs" "$modules/pdfjs-dist/build/pdf.worker.min.mjs" "$vendor/pdfjs-$pdfjs/"
+cp -r "$modules/pdfjs-dist/standard_fonts" "$modules/pdfjs-dist/cmaps" "$vendor/pdfjs-$pdfjs/"
+cp "$modules/pdfjs-dist/LICENSE" "$vendor/pdfjs-$pdfjs/"
+cp "$modules/openseadragon/build/openseadragon/openseadragon.min.js" "$vendor/openseadragon-$osd/"
+cp -r "$modules/openseadragon/build/openseadragon/images" "$vendor/openseadragon-$osd/"
+cp "$modules/openseadragon/LICENSE.txt" "$vendor/openseadragon-$osd/" 2>/dev/null || true
+cp "$here/package-lock.json" "$stamp"
