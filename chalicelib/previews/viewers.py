@@ -69,26 +69,22 @@ def preview_pdf(file: PreviewFile, reader: Reader) -> Page:
     )
 
 
-@previewer(
-    "audio",
-    extensions=AUDIO,
-    accepts=lambda f: f.extension in AUDIO or any(t.startswith("audio/") for t in f.types),
-)
-def preview_audio(file: PreviewFile, reader: Reader) -> Page:
-    return Page(
-        body=f'<audio controls preload="metadata" src="{escape(file.download_url)}"></audio>',
-        media=(origin(file.download_url),),
-    )
+def _player(kind: str, extensions: frozenset[str]) -> None:
+    """An HTML5 player for ``kind`` ("audio", "video") on the short-lived URL (S3 serves ranges)."""
+
+    def play(file: PreviewFile, reader: Reader) -> Page:
+        return Page(
+            body=f'<{kind} controls preload="metadata" src="{escape(file.download_url)}"></{kind}>',
+            media=(origin(file.download_url),),
+            styles=(f"{kind}{{max-width:100%;max-height:75vh}}",),
+        )
+
+    previewer(
+        kind,
+        extensions=extensions,
+        accepts=lambda f: f.extension in extensions or any(t.startswith(f"{kind}/") for t in f.types),
+    )(play)
 
 
-@previewer(
-    "video",
-    extensions=VIDEO,
-    accepts=lambda f: f.extension in VIDEO or any(t.startswith("video/") for t in f.types),
-)
-def preview_video(file: PreviewFile, reader: Reader) -> Page:
-    return Page(
-        body=f'<video controls preload="metadata" src="{escape(file.download_url)}"></video>',
-        media=(origin(file.download_url),),
-        styles=("video{max-width:100%;max-height:75vh}",),
-    )
+_player("audio", AUDIO)
+_player("video", VIDEO)
