@@ -87,6 +87,7 @@ class Settings(BaseSettings):
         default_factory=lambda: [
             "pdf",
             "image",
+            "notebook",
             "zip",
             "csv",
             "markdown",
@@ -99,6 +100,7 @@ class Settings(BaseSettings):
     )
     preview_max_bytes: int = Field(default=1024**2, ge=1024, le=16 * 1024**2)
     preview_structured_max_bytes: int = Field(default=2 * 1024**2, ge=1024, le=32 * 1024**2)
+    preview_notebook_max_bytes: int = Field(default=20 * 1024**2, ge=1024, le=64 * 1024**2)
     preview_zip_max_entries: int = Field(default=1_000, ge=1, le=100_000)
     preview_zip_max_directory_bytes: int = Field(default=8 * 1024**2, ge=64 * 1024, le=256 * 1024**2)
     preview_frame_ancestors: str = "'self'"

@@ -17,7 +17,7 @@ from chalicelib.files.models import FILE_SK, FileItem, file_pk
 from chalicelib.observability import logger, metrics
 
 # Imported for what they register.
-from chalicelib.previews import archive, markdown, structured, tabular, text, viewers  # noqa: F401
+from chalicelib.previews import archive, markdown, notebook, structured, tabular, text, viewers  # noqa: F401
 from chalicelib.previews.page import document, message
 from chalicelib.previews.registry import REGISTRY, Page, PreviewFile, Reader, Registry
 from chalicelib.settings import get_settings

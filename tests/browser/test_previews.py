@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page
 from chalicelib.files.keys import encode_key
 from tests.e2e.test_local_stack import make_token
 from tests.stack import Stack
+from tests.unit.test_previews import hostile_notebook
 
 pytestmark = pytest.mark.e2e
 
@@ -76,6 +77,7 @@ def shelf(stack: Stack) -> dict[str, Any]:
         "data/bomb.xml": XML_BOMB,
         "data/zeros.zip": zip_bomb(),
         "report.pdf": multi_page_pdf(3),
+        "notes/analysis.ipynb": hostile_notebook(),
         "photos/large.png": picture(2400, 1600),
         "photos/small.png": picture(400, 300),
     }
@@ -126,6 +128,7 @@ def assert_nothing_ran(page: Page) -> None:
         ("figures/logo.svg", "<script>window.pwned"),
         ("data/bomb.xml", "unexpanded"),
         ("data/zeros.zip", "zeros-2.bin"),
+        ("notes/analysis.ipynb", "ValueError: bad"),
     ],
 )
 def test_hostile_files_are_shown_and_nothing_in_them_runs(
@@ -164,3 +167,10 @@ def test_a_small_image_is_one_iiif_image(page: Page, stack: Stack, shelf: dict[s
     image.wait_for(timeout=10_000)
     assert "/iiif/3/" in (image.get_attribute("src") or "")
     assert page.evaluate("document.querySelector('img.picture').naturalWidth") == 400
+
+
+def test_a_notebooks_image_output_is_shown(page: Page, stack: Stack, shelf: dict[str, Any]) -> None:
+    open_preview(page, stack, shelf, "notes/analysis.ipynb")
+
+    assert page.evaluate("document.querySelector('.output img').naturalWidth") == 4
+    assert_nothing_ran(page)

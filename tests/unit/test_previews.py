@@ -127,7 +127,9 @@ def active_content(html: str) -> list[str]:
         if tag in ("script", "iframe", "object", "embed", "link", "meta", "base", "form", "style"):
             problems.append(tag)
         for name, value in attributes.items():
-            if name.startswith("on") or name in ("src", "srcset", "style"):
+            if name.startswith("on") or name in ("srcset", "style"):
+                problems.append(f"{tag} {name}")
+            if name == "src" and not (value or "").startswith("data:image/"):
                 problems.append(f"{tag} {name}")
             if name == "href" and not (value or "").startswith(("https://", "http://", "mailto:")):
                 problems.append(f"{tag} href={value}")
@@ -366,3 +368,80 @@ def test_audio_and_video_get_players_on_the_short_lived_url(key: str, tag: str) 
 
     assert page.body.startswith(f'<{tag} controls preload="metadata" src="https://s3/x"')
     assert page.media == ("https://s3",)
+
+
+def png_base64() -> str:
+    import base64
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 0, 0)).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def hostile_notebook() -> bytes:
+    import json
+
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Analysis\n", "<script>alert('md')</script>"]},
+        {
+            "cell_type": "code",
+            "execution_count": 3,
+            "metadata": {},
+            "source": "print('hi')\nplot()",
+            "outputs": [
+                {"output_type": "stream", "name": "stdout", "text": ["hi <b>there</b>\n"]},
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {"image/png": png_base64(), "text/plain": "fig"},
+                },
+                {
+                    "output_type": "execute_result",
+                    "execution_count": 3,
+                    "metadata": {},
+                    "data": {
+                        "text/html": "<table><tr><td onclick='alert(1)'>42</td></tr></table>"
+                        "<script>alert(2)</script>",
+                        "text/plain": "42",
+                    },
+                },
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {"application/javascript": "alert(3)"},
+                },
+                {
+                    "output_type": "error",
+                    "ename": "ValueError",
+                    "evalue": "bad",
+                    "traceback": ["\x1b[31mValueError\x1b[0m: bad"],
+                },
+            ],
+        },
+    ]
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"language_info": {"name": "python"}},
+        "cells": cells,
+    }
+    return json.dumps(notebook).encode()
+
+
+def test_a_notebook_shows_its_cells_and_outputs_and_nothing_of_it_runs() -> None:
+    page = shown("analysis.ipynb", hostile_notebook())
+
+    assert "<h1>Analysis</h1>" in page.body and "In [3]:" in page.body
+    assert 'class="highlight"' in page.body
+    assert "hi &lt;b&gt;there&lt;/b&gt;" in page.body
+    assert '<img src="data:image/png;base64,' in page.body
+    assert "<td>42</td>" in page.body
+    assert "alert(3)" not in page.body  # a JavaScript output is not shown at all
+    assert "ValueError: bad" in page.body and "\x1b" not in page.body
+    assert active_content(page.body) == []
+
+
+def test_something_that_is_not_a_notebook_is_said_so() -> None:
+    assert "not a Jupyter notebook" in shown("broken.ipynb", b'{"cells": 3}').body
