@@ -13,11 +13,10 @@ import base64
 import binascii
 import json
 import re
-from html import escape
 from typing import Any
 
 from chalicelib.previews.markdown import ATTRIBUTES, SCHEMES, TAGS, render_markdown
-from chalicelib.previews.page import message
+from chalicelib.previews.page import message, preformatted
 from chalicelib.previews.registry import Page, PreviewFile, Reader, previewer
 from chalicelib.previews.structured import highlighted
 from chalicelib.settings import get_settings
@@ -53,10 +52,10 @@ def _image(kind: str, data: Any) -> str | None:
 def _output(output: dict[str, Any]) -> str:
     kind = output.get("output_type")
     if kind == "stream":
-        return f"<pre>{escape(_text(output.get('text')))}</pre>"
+        return preformatted(_text(output.get("text")))
     if kind == "error":
         traceback = ANSI.sub("", "\n".join(_text(line) for line in output.get("traceback", [])))
-        return f'<div class="error"><pre>{escape(traceback)}</pre></div>'
+        return f'<div class="error">{preformatted(traceback)}</div>'
     data = output.get("data") or {}
     for image in IMAGES:
         if image in data and (shown := _image(image, data[image])):
@@ -66,7 +65,7 @@ def _output(output: dict[str, Any]) -> str:
     if "text/markdown" in data:
         return render_markdown(_text(data["text/markdown"]))
     if "text/plain" in data:
-        return f"<pre>{escape(_text(data['text/plain']))}</pre>"
+        return preformatted(_text(data["text/plain"]))
     return ""  # JavaScript, widgets and the like: never run, not shown
 
 
@@ -120,5 +119,5 @@ def preview_notebook(file: PreviewFile, reader: Reader) -> Page:
                 f'<section class="cell code"><div class="prompt">{prompt}</div>{code.body}{outputs}</section>'
             )
         else:  # raw cells
-            parts.append(f'<section class="cell"><pre>{escape(source)}</pre></section>')
+            parts.append(f'<section class="cell">{preformatted(source)}</section>')
     return Page(body="".join(parts) or '<p class="empty">The notebook has no cells.</p>', styles=styles)

@@ -62,10 +62,17 @@ def content_security_policy(page: Page, frame_ancestors: str) -> str:
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items() if values)
 
 
+# Lambda answers at most 6 MB, and API Gateway carries these pages base64-encoded (a third larger).
+MAX_PAGE_BYTES = 4 * 1024**2
+TOO_LARGE = "The preview of this file would be too large to send: download the file to open it."
+
+
 def document(
     file: PreviewFile, page: Page, *, download: str, frame_ancestors: str
 ) -> tuple[str, dict[str, str]]:
-    """The page's HTML and its response headers."""
+    """The page's HTML and its response headers (a short page instead, if it would be too large)."""
+    if len(page.body) + sum(map(len, page.styles)) > MAX_PAGE_BYTES:
+        page = message(TOO_LARGE)
     name = file.key.rsplit("/", 1)[-1] or file.key
     kind = file.sniffed_type or file.mimetype or "unknown type"
     metadata = "".join(
@@ -104,6 +111,12 @@ def origin(url: str) -> str:
     """The origin of a URL, as a CSP source (a presigned S3 URL's host, the IIIF service's)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def preformatted(text: str) -> str:
+    """Text shown as it is. Element content needs only <, > and & escaped: quotes stay quotes,
+    which keeps a page of JSON or CSV from growing sixfold."""
+    return f"<pre>{escape(text, quote=False)}</pre>"
 
 
 def message(text: str) -> Page:

@@ -8,22 +8,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from html import escape
 
-from chalicelib.previews.page import message
+from chalicelib.previews.page import message, preformatted
 from chalicelib.previews.registry import Page, PreviewFile, Reader, previewer
 from chalicelib.previews.text import NotText, read_text, truncation_note
 from chalicelib.settings import get_settings
 
+HIGHLIGHT_MAX_CHARS = 256 * 1024
+
 
 def highlighted(source: str, language: str) -> Page:
-    """``source`` as highlighted HTML: Pygments' classes, and its style sheet for them."""
+    """``source`` as highlighted HTML: Pygments' classes, and its style sheet for them.
+
+    Only the first HIGHLIGHT_MAX_CHARS are coloured: a span per token makes HTML seven times the
+    size of the source, and the rest follows as plain text.
+    """
     from pygments import highlight
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import get_lexer_by_name
 
     formatter = HtmlFormatter(cssclass="highlight", wrapcode=True)
-    body = highlight(source, get_lexer_by_name(language), formatter)
+    coloured, rest = source[:HIGHLIGHT_MAX_CHARS], source[HIGHLIGHT_MAX_CHARS:]
+    body = highlight(coloured, get_lexer_by_name(language), formatter) + (preformatted(rest) if rest else "")
     styles = formatter.get_style_defs(".highlight")  # type: ignore[no-untyped-call]
     return Page(body=body, styles=(styles + ".highlight pre{margin:0}",))
 
@@ -45,7 +51,7 @@ def _structured(reader: Reader, language: str, prettify: Callable[[str], str]) -
     try:
         pretty = prettify(text.content)
     except Unreadable as problem:
-        return Page(body=f"<pre>{escape(_first(text.content))}</pre>", notes=(str(problem),))
+        return Page(body=preformatted(_first(text.content)), notes=(str(problem),))
     return _shown(highlighted(_first(pretty), language), _cut_note(pretty))
 
 

@@ -12,6 +12,8 @@ from chalicelib.previews.text import NotText, read_text, truncation_note
 
 DELIMITERS = ",;\t|"
 MAX_FIELD = 1_000  # characters of one cell shown: a cell can be a megabyte of text
+# Cells shown at most: a megabyte of one-digit cells would make a table page of seven.
+MAX_CELLS = 100_000
 
 
 def _dialect(sample: str, extension: str) -> type[csv.Dialect] | csv.Dialect:
@@ -50,13 +52,22 @@ def preview_csv(file: PreviewFile, reader: Reader) -> Page:
         return message(f"No preview: the table cannot be read ({exc}).")
     if not rows:
         return message("The table is empty.")
+    shown, cells_so_far = 0, 0
+    while shown < len(rows) and cells_so_far + len(rows[shown]) <= MAX_CELLS:
+        cells_so_far += len(rows[shown])
+        shown += 1
+    cut = shown < len(rows)
+    rows = rows[: max(shown, 1)]
     width = max(len(row) for row in rows)
 
     def cells(row: list[str], tag: str) -> str:
         padded = row + [""] * (width - len(row))  # ragged rows keep their columns
-        return "".join(f"<{tag}>{escape(cell[:MAX_FIELD])}</{tag}>" for cell in padded)
+        return "".join(f"<{tag}>{escape(cell[:MAX_FIELD], quote=False)}</{tag}>" for cell in padded)
 
     head, *body = rows
     table = f"<table><thead><tr>{cells(head, 'th')}</tr></thead><tbody>"
     table += "".join(f"<tr>{cells(row, 'td')}</tr>" for row in body) + "</tbody></table>"
-    return Page(body=table, notes=truncation_note(text, f"the first {len(rows):,} rows"))
+    notes = truncation_note(text, f"the first {len(rows):,} rows")
+    if cut and not notes:
+        notes = (f"Showing the first {len(rows):,} rows only: download the file for all.",)
+    return Page(body=table, notes=notes)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 
-from chalicelib.previews.page import message
+from chalicelib.previews.page import message, preformatted
 from chalicelib.previews.registry import Page, PreviewFile, Reader, previewer
 from chalicelib.settings import get_settings
 
@@ -98,4 +97,4 @@ def preview_text(file: PreviewFile, reader: Reader) -> Page:
         text = read_text(reader)
     except NotText as refusal:
         return message(f"No preview: {refusal}.")
-    return Page(body=f"<pre>{escape(text.content)}</pre>", notes=truncation_note(text))
+    return Page(body=preformatted(text.content), notes=truncation_note(text))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -381,8 +382,6 @@ def png_base64() -> str:
 
 
 def hostile_notebook() -> bytes:
-    import json
-
     cells = [
         {"cell_type": "markdown", "metadata": {}, "source": ["# Analysis\n", "<script>alert('md')</script>"]},
         {
@@ -445,3 +444,29 @@ def test_a_notebook_shows_its_cells_and_outputs_and_nothing_of_it_runs() -> None
 
 def test_something_that_is_not_a_notebook_is_said_so() -> None:
     assert "not a Jupyter notebook" in shown("broken.ipynb", b'{"cells": 3}').body
+
+
+def test_large_documents_make_pages_lambda_can_still_send(settings: Settings) -> None:
+    from chalicelib.previews.page import MAX_PAGE_BYTES
+
+    row = {"id": 1, "name": "item", "tags": ["a", "b"], "nested": {"x": None}}
+    copies = settings.preview_structured_max_bytes // (len(json.dumps(row)) + 2)
+    big_json = json.dumps([row] * copies).encode()
+    assert len(big_json) <= settings.preview_structured_max_bytes  # valid, whole: pretty-printed
+    digits = b"1,2,3,4,5,6,7,8\n" * (settings.preview_max_bytes // 16)
+
+    for key, data in (("rows.json", big_json), ("digits.csv", digits), ("plain.txt", b'"&' * 500_000)):
+        page = shown(key, data)
+        html, _ = document(a_file(key, len(data)), page, download="/d", frame_ancestors="'self'")
+        assert len(html.encode()) < MAX_PAGE_BYTES, key
+        assert "too large to send" not in html, key
+
+
+def test_a_page_too_large_to_send_is_replaced_by_a_short_one() -> None:
+    from chalicelib.previews.page import MAX_PAGE_BYTES
+
+    html, _ = document(
+        a_file("x.txt", 1), Page(body="x" * (MAX_PAGE_BYTES + 1)), download="/d", frame_ancestors="'self'"
+    )
+
+    assert len(html) < 10_000 and "too large to send" in html
