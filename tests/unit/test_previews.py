@@ -223,7 +223,7 @@ def test_zip_names_without_the_utf8_flag_are_decoded_as_their_encoding(
     # length, then put the code page's bytes in their place (local headers and central directory).
     encoded = [name.encode(encoding) for name in names]
     stand_ins = [f"{index}".ljust(len(raw), "_") for index, raw in enumerate(encoded)]
-    data = zip_with([(stand_in, b"x") for stand_in in stand_ins])
+    data = zip_with([(stand_in, b"x") for stand_in in stand_ins], force_zip64=True)
     for stand_in, raw in zip(stand_ins, encoded, strict=True):
         data = data.replace(stand_in.encode(), raw)
 
