@@ -14,7 +14,7 @@ from chalicelib.previews.registry import Page, PreviewFile, Reader, previewer
 from chalicelib.previews.text import NotText, read_text, truncation_note
 from chalicelib.settings import get_settings
 
-HIGHLIGHT_MAX_CHARS = 256 * 1024
+HIGHLIGHT_MAX_CHARS = 128 * 1024
 
 
 def highlighted(source: str, language: str) -> Page:
