@@ -56,6 +56,21 @@ def picture(width: int, height: int) -> bytes:
     return buffer.getvalue()
 
 
+def tone(seconds: float = 1.0, rate: int = 8000) -> bytes:
+    import math
+    import struct
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(rate)
+        samples = (int(8000 * math.sin(2 * math.pi * 440 * n / rate)) for n in range(int(seconds * rate)))
+        audio.writeframes(b"".join(struct.pack("<h", sample) for sample in samples))
+    return buffer.getvalue()
+
+
 def zip_bomb() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -80,6 +95,7 @@ def shelf(stack: Stack) -> dict[str, Any]:
         "notes/analysis.ipynb": hostile_notebook(),
         "photos/large.png": picture(2400, 1600),
         "photos/small.png": picture(400, 300),
+        "sounds/a440.wav": tone(),
     }
     for key, content in samples.items():
         target = f"{stack.api}/files/{bucket}/{encode_key(key)}"
@@ -173,4 +189,13 @@ def test_a_notebooks_image_output_is_shown(page: Page, stack: Stack, shelf: dict
     open_preview(page, stack, shelf, "notes/analysis.ipynb")
 
     assert page.evaluate("document.querySelector('.output img').naturalWidth") == 4
+    assert_nothing_ran(page)
+
+
+def test_audio_plays_from_its_short_lived_url(page: Page, stack: Stack, shelf: dict[str, Any]) -> None:
+    open_preview(page, stack, shelf, "sounds/a440.wav")
+
+    # The player read the file's header from S3: it knows how long the sound is.
+    page.wait_for_function("document.querySelector('audio').readyState >= 1", timeout=10_000)
+    assert page.evaluate("Math.round(document.querySelector('audio').duration)") == 1
     assert_nothing_ran(page)
