@@ -42,6 +42,8 @@ INGEST_EVENT = "IngestSqsEventSource"
 API_TIMEOUT_SECONDS = 29
 JOBS_TIMEOUT_SECONDS = 300
 LAYER_ZIP = ROOT / "layers" / "dist" / "native-arm64.zip"
+# The libraries preview pages load ship inside the app's package (web/build.sh puts them there).
+VENDOR = ROOT / "chalicelib" / "previews" / "static" / "vendor"
 
 
 @dataclass(frozen=True)
