@@ -6,7 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 vendor="$here/../chalicelib/previews/static/vendor"
 stamp="$vendor/.lock"
-if [ -f "$stamp" ] && cmp -s "$stamp" "$here/package-lock.json"; then
+if [ -f "$stamp" ] && cmp -s "$stamp" "$here/package-lock.json" && [ "$stamp" -nt "$0" ]; then
     exit 0
 fi
 npm ci --prefix "$here" --no-audit --no-fund --loglevel=error
@@ -17,6 +17,10 @@ rm -rf "$vendor"
 mkdir -p "$vendor/pdfjs-$pdfjs" "$vendor/openseadragon-$osd"
 cp "$modules/pdfjs-dist/build/pdf.min.mjs" "$modules/pdfjs-dist/build/pdf.worker.min.mjs" "$vendor/pdfjs-$pdfjs/"
 cp -r "$modules/pdfjs-dist/standard_fonts" "$modules/pdfjs-dist/cmaps" "$vendor/pdfjs-$pdfjs/"
+# JPEG 2000 and JBIG2 decoders (scans use both), which pdf.js's worker loads on demand.
+mkdir -p "$vendor/pdfjs-$pdfjs/wasm"
+cp "$modules"/pdfjs-dist/wasm/{openjpeg.wasm,openjpeg_nowasm_fallback.js,jbig2.wasm,jbig2_nowasm_fallback.js} \
+   "$modules"/pdfjs-dist/wasm/LICENSE_*OPENJPEG "$modules"/pdfjs-dist/wasm/LICENSE_*JBIG2 "$vendor/pdfjs-$pdfjs/wasm/"
 cp "$modules/pdfjs-dist/LICENSE" "$vendor/pdfjs-$pdfjs/"
 cp "$modules/openseadragon/build/openseadragon/openseadragon.min.js" "$vendor/openseadragon-$osd/"
 cp -r "$modules/openseadragon/build/openseadragon/images" "$vendor/openseadragon-$osd/"

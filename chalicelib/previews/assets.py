@@ -15,6 +15,7 @@ MEDIA_TYPES = {
     ".svg": "image/svg+xml",
     ".ttf": "font/ttf",
     ".txt": "text/plain; charset=utf-8",
+    ".wasm": "application/wasm",
 }
 BINARY = "application/octet-stream"  # pdf.js's compressed CMaps and Type 1 fonts
 

@@ -60,7 +60,8 @@ def preview_pdf(file: PreviewFile, reader: Reader) -> Page:
         f'data-library="{escape(_static(file, pdfjs))}/pdf.min.mjs" '
         f'data-worker="{escape(_static(file, pdfjs))}/pdf.worker.min.mjs" '
         f'data-fonts="{escape(_static(file, pdfjs))}/standard_fonts/" '
-        f'data-cmaps="{escape(_static(file, pdfjs))}/cmaps/"><p class="empty">Loading the PDF...</p></div>',
+        f'data-cmaps="{escape(_static(file, pdfjs))}/cmaps/" '
+        f'data-wasm="{escape(_static(file, pdfjs))}/wasm/"><p class="empty">Loading the PDF...</p></div>',
         scripts=(_static(file, "vellum/pdf-viewer.mjs"),),
         # pdf.js reads the file in ranges from S3, and its fonts and maps from /static.
         connect=(origin(file.download_url), origin(file.static)),

@@ -46,6 +46,34 @@ def multi_page_pdf(pages: int) -> bytes:
     return buffer.getvalue()
 
 
+def jpeg2000_pdf() -> bytes:
+    """One page showing one red JPEG 2000 image (/JPXDecode), as scanned documents often are."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (220, 20, 20)).save(buffer, format="JPEG2000")
+    jpx = buffer.getvalue()
+    content = b"q 200 0 0 200 0 0 cm /Im1 Do Q"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Resources << /XObject << /Im1 4 0 R >> >>"
+        b" /Contents 5 0 R >>",
+        b"<< /Type /XObject /Subtype /Image /Width 64 /Height 64 /Filter /JPXDecode /Length %d >>\nstream\n"
+        % len(jpx)
+        + jpx
+        + b"\nendstream",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+    ]
+    pdf, offsets = b"%PDF-1.7\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    start = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, start)
+    return pdf
+
+
 def picture(width: int, height: int) -> bytes:
     image = Image.new("RGB", (width, height), (30, 120, 200))
     ImageDraw.Draw(image).ellipse(
@@ -96,6 +124,7 @@ def shelf(stack: Stack) -> dict[str, Any]:
         "photos/large.png": picture(2400, 1600),
         "photos/small.png": picture(400, 300),
         "sounds/a440.wav": tone(),
+        "scans/page.pdf": jpeg2000_pdf(),
     }
     for key, content in samples.items():
         target = f"{stack.api}/files/{bucket}/{encode_key(key)}"
@@ -199,3 +228,14 @@ def test_audio_plays_from_its_short_lived_url(page: Page, stack: Stack, shelf: d
     page.wait_for_function("document.querySelector('audio').readyState >= 1", timeout=10_000)
     assert page.evaluate("Math.round(document.querySelector('audio').duration)") == 1
     assert_nothing_ran(page)
+
+
+def test_a_pdf_of_jpeg_2000_scans_is_drawn(page: Page, stack: Stack, shelf: dict[str, Any]) -> None:
+    open_preview(page, stack, shelf, "scans/page.pdf")
+
+    page.wait_for_selector("#pdf canvas[data-drawn=true]", timeout=20_000)
+    centre = page.evaluate(
+        "(() => { const c = document.querySelector('#pdf canvas');"
+        " return Array.from(c.getContext('2d').getImageData(c.width / 2, c.height / 2, 1, 1).data); })()"
+    )
+    assert centre[:3] == pytest.approx([220, 20, 20], abs=30)  # the image, not a blank page

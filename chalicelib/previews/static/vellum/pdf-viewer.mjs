@@ -14,6 +14,7 @@ try {
     standardFontDataUrl: holder.dataset.fonts,
     cMapUrl: holder.dataset.cmaps,
     cMapPacked: true,
+    wasmUrl: holder.dataset.wasm,
   }).promise;
   holder.replaceChildren();
   holder.dataset.pages = String(pdf.numPages);
