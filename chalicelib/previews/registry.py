@@ -39,6 +39,10 @@ class PreviewFile:
     static: str = "/static"  # where the preview pages' scripts and libraries are served
     iiif_base: str | None = None  # the IIIF Image API service of an ingested image
     image: dict[str, Any] | None = None  # an ingested image's facts (width, height, frames, ...)
+    # URLs of another file beside this one (same bucket or record), from its key: its preview
+    # page, and its bytes (for relative links and images in Markdown).
+    sibling_page: Callable[[str], str] | None = None
+    sibling_bytes: Callable[[str], str] | None = None
 
     @property
     def extension(self) -> str:

@@ -3,6 +3,7 @@ takes it (chalicelib.previews.registry), in a page that keeps its content inert 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -51,6 +52,18 @@ def render(file: PreviewFile, reader: Reader, registry: Registry = REGISTRY) -> 
     return message(NO_PREVIEW)
 
 
+def _siblings(base: str, bucket_id: str, record_id: str | None) -> dict[str, Callable[[str], str]]:
+    if record_id is not None:
+        return {
+            "sibling_page": lambda key: f"{base}/records/{record_id}/preview/{encode_key(key)}",
+            "sibling_bytes": lambda key: f"{base}/records/{record_id}/files/{encode_key(key)}/content",
+        }
+    return {
+        "sibling_page": lambda key: f"{base}/files/{bucket_id}/{encode_key(key)}?preview",
+        "sibling_bytes": lambda key: f"{base}/files/{bucket_id}/{encode_key(key)}",
+    }
+
+
 def preview_object(
     principal: Principal,
     bucket_id: str,
@@ -58,8 +71,10 @@ def preview_object(
     version_id: str | None,
     base: str,
     metadata: dict[str, Any] | None = None,
+    record_id: str | None = None,
 ) -> tuple[str, dict[str, str]]:
-    """The preview page of an object (its head, or one version) and its headers."""
+    """The preview page of an object (its head, or one version) and its headers; in a record's
+    pages when ``record_id`` is given (links to other files then stay in the record)."""
     version = objects.read_object(principal, bucket_id, key, version_id)
     if version.delete_marker or version.file_id is None:
         raise NotFound("This version is a delete marker: it has no content.")
@@ -78,6 +93,7 @@ def preview_object(
         static=f"{base}/static",
         iiif_base=f"{base}/iiif/3/{version.version_id}" if image else None,
         image=image,
+        **_siblings(base, bucket_id, record_id),
     )
     page = render(file, StoredBytes(storage.s3_key(version.file_id), version.size))
     query = urlencode({"download": "", **({"versionId": version_id} if version_id else {})})

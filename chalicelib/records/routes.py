@@ -211,6 +211,7 @@ def preview(record_id: str, key: str) -> Response:
         None,
         base_url(blueprint.current_request),
         record.files.get("metadata", {}).get(object_key, {}),
+        record_id=record.id,
     )
     return Response(body=html.encode(), headers=dict(headers))
 

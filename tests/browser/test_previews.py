@@ -125,6 +125,8 @@ def shelf(stack: Stack) -> dict[str, Any]:
         "photos/small.png": picture(400, 300),
         "sounds/a440.wav": tone(),
         "scans/page.pdf": jpeg2000_pdf(),
+        "docs/README.md": b"# Read me\n\n![a small picture](../photos/small.png)\n\n"
+        b"See [the report](../report.pdf).\n",
     }
     for key, content in samples.items():
         target = f"{stack.api}/files/{bucket}/{encode_key(key)}"
@@ -239,3 +241,19 @@ def test_a_pdf_of_jpeg_2000_scans_is_drawn(page: Page, stack: Stack, shelf: dict
         " return Array.from(c.getContext('2d').getImageData(c.width / 2, c.height / 2, 1, 1).data); })()"
     )
     assert centre[:3] == pytest.approx([220, 20, 20], abs=30)  # the image, not a blank page
+
+
+def test_a_readme_shows_the_buckets_own_images_and_links_to_its_files(
+    page: Page, stack: Stack, shelf: dict[str, Any]
+) -> None:
+    open_preview(page, stack, shelf, "docs/README.md")
+
+    page.wait_for_function("document.querySelector('article img').complete", timeout=10_000)
+    assert page.evaluate("document.querySelector('article img').naturalWidth") == 400  # via S3
+    link = page.get_by_role("link", name="the report")
+    assert (
+        link.get_attribute("href")
+        == f"{stack.api}/files/{shelf['bucket']}/{encode_key('report.pdf')}?preview"
+    )
+    link.click()
+    page.wait_for_selector("body[data-rendered=pdf]", timeout=20_000)

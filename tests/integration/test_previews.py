@@ -92,3 +92,13 @@ def test_static_files_are_served_with_their_type_and_only_those_that_exist(api: 
     assert library.status_code == 200 and "immutable" in library.headers["Cache-Control"]
     assert api.http.get("/static/vellum/nothing.js").status_code == 404
     assert api.http.get("/static/vendor/.lock").status_code == 404
+
+
+def test_a_records_readme_links_stay_in_the_records_pages(api: Client) -> None:
+    record = create(api, {"title": "Survey"})
+    upload(api, record, "README.md", b"See [the answers](data/answers.csv) and ![map](img/map.png).")
+
+    page = preview(api, f"/records/{record['id']}/preview/{encode_key('README.md')}", ALICE).body.decode()
+
+    assert f'href="http://localhost/records/{record["id"]}/preview/{encode_key("data/answers.csv")}"' in page
+    assert f'src="http://localhost/records/{record["id"]}/files/{encode_key("img/map.png")}/content"' in page

@@ -470,3 +470,37 @@ def test_a_page_too_large_to_send_is_replaced_by_a_short_one() -> None:
     )
 
     assert len(html) < 10_000 and "too large to send" in html
+
+
+def test_relative_links_and_images_in_markdown_stay_inside_the_files_bucket() -> None:
+    source = (
+        b"[guide](guide.md) [table](../data/table%20v2.csv#top) [out](../../etc/passwd) "
+        b"![plot](figures/plot.png) ![remote](https://evil.example/x.png) "
+        b"![inline](data:image/png;base64,AA==)"
+    )
+    file = PreviewFile(
+        key="docs/README.md",
+        size=len(source),
+        mimetype=None,
+        sniffed_type=None,
+        metadata={},
+        download_url="https://data.s3.example/data/f?sig=1",
+        static="https://vellum.example/static",
+        sibling_page=lambda key: f"https://vellum.example/page/{key}",
+        sibling_bytes=lambda key: f"https://vellum.example/bytes/{key}",
+    )
+
+    page = service.render(file, Bytes(source))
+    elements = Elements(page.body).found
+
+    assert [a.get("href") for tag, a in elements if tag == "a"] == [
+        "https://vellum.example/page/docs/guide.md",
+        "https://vellum.example/page/data/table v2.csv",
+        None,  # above the bucket's root: no link
+    ]
+    assert [img.get("src") for tag, img in elements if tag == "img"] == [
+        "https://vellum.example/bytes/docs/figures/plot.png",
+        None,
+        None,
+    ]
+    assert "https://data.s3.example" in page.images  # where the API's download redirects
