@@ -64,7 +64,7 @@ class Page:
     connect: tuple[str, ...] = ()  # origins a script of ours fetches from (the file's bytes)
     workers: tuple[str, ...] = ()  # origins of web workers (pdf.js parses in one)
     media: tuple[str, ...] = ()  # origins of audio and video
-    images: tuple[str, ...] = ()  # origins of images (the IIIF service)
+    images: tuple[str, ...] = ()  # origins of images (the IIIF service, S3) besides the API's
     notes: tuple[str, ...] = ()  # what the preview leaves out (truncation), shown under it
 
 
@@ -105,12 +105,6 @@ class Registry:
             raise ValueError(f"a previewer named {previewer.name!r} is registered already")
         self._previewers[previewer.name] = previewer
         return previewer
-
-    def remove(self, name: str) -> None:
-        self._previewers.pop(name, None)
-
-    def names(self) -> list[str]:
-        return list(self._previewers)
 
     def candidates(self, file: PreviewFile, order: Iterable[str]) -> Iterator[Previewer]:
         """The previewers to try for ``file``, best first."""

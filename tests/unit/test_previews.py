@@ -504,3 +504,34 @@ def test_relative_links_and_images_in_markdown_stay_inside_the_files_bucket() ->
         None,
     ]
     assert "https://data.s3.example" in page.images  # where the API's download redirects
+
+
+def test_a_previewer_another_package_declares_as_an_entry_point_is_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chalicelib.previews import registry as registry_module
+    from chalicelib.previews.registry import FunctionPreviewer
+
+    fits = FunctionPreviewer(
+        name="fits",
+        extensions=frozenset({"fits"}),
+        mimetypes=frozenset(),
+        render=lambda file, reader: Page(body="<p>a FITS header</p>"),
+    )
+
+    @dataclass
+    class Declared:  # what importlib.metadata gives for `[project.entry-points."vellum.previewers"]`
+        name: str
+
+        def load(self) -> Any:
+            return fits
+
+    monkeypatch.setattr(
+        registry_module,
+        "entry_points",
+        lambda group: [Declared("fits")] if group == "vellum.previewers" else [],
+    )
+    registry = Registry()
+    registry.load_entry_points()
+
+    assert service.render(a_file("sky.fits", 6), Bytes(b"SIMPLE"), registry).body == "<p>a FITS header</p>"
