@@ -22,8 +22,9 @@ def variable(setting: str) -> str:
 
 @contextmanager
 def packaging_stand_ins(stage: str) -> Iterator[None]:
-    stand_ins = {
+    stand_ins: dict[str, str | None] = {
         variable("stage"): stage,
+        variable("local_token_secret"): None,  # a shell that ran `make run` may have one: not allowed here
         "AWS_REGION": os.environ.get("CDK_DEFAULT_REGION", "us-east-1"),
         # chalice package makes (never calls) an API Gateway client to name service principals.
         "AWS_DEFAULT_REGION": os.environ.get("CDK_DEFAULT_REGION", "us-east-1"),
@@ -36,12 +37,16 @@ def packaging_stand_ins(stage: str) -> Iterator[None]:
         **{variable(table.setting): "stand-in-table" for table in TABLES},
     }
     saved = {name: os.environ.get(name) for name in stand_ins}
-    os.environ.update(stand_ins)
+    _set(stand_ins)
     try:
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        _set(saved)
+
+
+def _set(variables: dict[str, str | None]) -> None:
+    for name, value in variables.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
