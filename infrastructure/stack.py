@@ -64,8 +64,9 @@ class VellumStack(cdk.Stack):
         functions = make_functions(self, stage, storage, environment)
         rest_api = functions.app.get_resource(REST_API)
         distribution = make_distribution(self, stage, rest_api.ref)
-        topic = make_monitoring(self, stage, storage, functions.names, api_name=f"{self.stack_name}-api")
-        rest_api.add_property_override("Name", f"{self.stack_name}-api")
+        api_name = f"{self.stack_name}-api"  # named, so its alarm can name it
+        rest_api.add_property_override("Name", api_name)
+        topic = make_monitoring(self, stage, storage, functions.names, api_name=api_name)
         email = cdk.CfnCondition(
             self,
             "HasAlarmEmail",
