@@ -41,6 +41,13 @@ def object_url(base: str, bucket_id: str, key: str) -> str:
 
 def version_json(version: ObjectVersion, base: str) -> dict[str, Any]:
     own = object_url(base, version.bucket_id, version.key)
+    links = {
+        "self": own,
+        "version": f"{own}?versionId={version.version_id}",
+        "download": f"{own}?download",
+    }
+    if not version.delete_marker:  # the HTML preview page (a head's, else this version's)
+        links["preview"] = f"{own}?preview" + ("" if version.is_head else f"&versionId={version.version_id}")
     return {
         "key": version.key,
         "version_id": version.version_id,
@@ -51,11 +58,7 @@ def version_json(version: ObjectVersion, base: str) -> dict[str, Any]:
         "delete_marker": version.delete_marker,
         "tags": version.tags,
         "created": timestamp(version.created),
-        "links": {
-            "self": own,
-            "version": f"{own}?versionId={version.version_id}",
-            "download": f"{own}?download",
-        },
+        "links": links,
     }
 
 

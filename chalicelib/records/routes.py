@@ -39,7 +39,10 @@ def record_json(record: service.Record, base: str) -> dict[str, Any]:
                 "mimetype": entry.version.mimetype,
                 "version_id": entry.version.version_id,
                 "metadata": entry.metadata,
-                "links": {"content": f"{own}/files/{encode_key(entry.version.key)}/content"},
+                "links": {
+                    "content": f"{own}/files/{encode_key(entry.version.key)}/content",
+                    "preview": f"{own}/preview/{encode_key(entry.version.key)}",
+                },
             }
             for entry in listed
         }

@@ -21,9 +21,11 @@ def preview(api: Client, path: str, headers: dict[str, str] | None = None) -> An
 
 def test_a_public_objects_preview_is_an_inert_html_page(api: Client) -> None:
     bucket = new_bucket(api, public_read=True)
-    store(api, bucket, "tables/prices.csv", b"item,price\nbread,2\n<img src=x onerror=alert(1)>,3\n")
+    version = store(
+        api, bucket, "tables/prices.csv", b"item,price\nbread,2\n<img src=x onerror=alert(1)>,3\n"
+    )
 
-    answer = preview(api, f"/files/{bucket}/{encode_key('tables/prices.csv')}?preview")
+    answer = preview(api, version["links"]["preview"].split("localhost", 1)[1])
 
     assert answer.status_code == 200
     assert answer.headers["Content-Type"] == "text/html; charset=utf-8"
@@ -72,7 +74,8 @@ def test_a_records_file_preview_shows_what_the_record_says_about_it(api: Client)
         {"description": "Raw answers"},
     )
 
-    answer = preview(api, f"/records/{record['id']}/preview/{encode_key('answers.zip')}", ALICE)
+    entry = call(api, "get", f"/records/{record['id']}")[1]["files"]["entries"]["answers.zip"]
+    answer = preview(api, entry["links"]["preview"].split("localhost", 1)[1], ALICE)
 
     page = answer.body.decode()
     assert answer.status_code == 200
