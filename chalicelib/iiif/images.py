@@ -211,7 +211,7 @@ def plan_pixels(source: ImageSource, request: ImageRequest) -> tuple[str, Callab
 
     def produce() -> bytes | Redirect:
         key = cache_key(plan)
-        body = recent().answer(source.file_id, key) or storage.get_derivative(source.file_id, key)
+        body = _stored(source, key)
         if body is None:
             body = _render(source, plan)
             storage.put_derivative(source.file_id, key, body, MEDIA_TYPES[plan.format])
@@ -221,6 +221,11 @@ def plan_pixels(source: ImageSource, request: ImageRequest) -> tuple[str, Callab
         return body
 
     return canonical_path(request, plan, source.width, source.height), produce
+
+
+def _stored(source: ImageSource, key: str) -> bytes | None:
+    """An answer already made: from this function's memory, else from the derivative cache."""
+    return recent().answer(source.file_id, key) or storage.get_derivative(source.file_id, key)
 
 
 def _render(source: ImageSource, plan: ImagePlan) -> bytes:
@@ -273,11 +278,8 @@ def _full_resolution_tiles(
     cells = [(column, row) for row in rows for column in columns]
     keys = [cache_key(tile_plan(source.width, source.height, tile, 1, column, row)) for column, row in cells]
 
-    def read(key: str) -> bytes | None:
-        return recent().answer(source.file_id, key) or storage.get_derivative(source.file_id, key)
-
     with ThreadPoolExecutor(min(len(keys), TILE_READERS)) as pool:
-        bodies = list(pool.map(read, keys))
+        bodies = list(pool.map(functools.partial(_stored, source), keys))
     if any(body is None for body in bodies):
         return None
     left, top = columns[0] * tile, rows[0] * tile

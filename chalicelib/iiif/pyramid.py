@@ -57,6 +57,12 @@ def thumbnail_plan(width: int, height: int, longest: int) -> ImagePlan:
     )
 
 
+def thumbnail_plans(width: int, height: int, sides: list[int]) -> list[ImagePlan]:
+    """The thumbnails ingest makes, smallest first: one per configured side that is a reduction."""
+    plans = (thumbnail_plan(width, height, side) for side in sorted(set(sides)))
+    return [plan for plan in plans if plan.width < width]
+
+
 @dataclass(frozen=True)
 class Derivative:
     key: str  # cache_key() of the request it answers, or "level/<k>" for a level
@@ -78,11 +84,7 @@ def derivatives(
     Thumbnails are scaled from the smallest level still twice their size.
     """
     width, height = image.size
-    pending = [
-        plan
-        for plan in (thumbnail_plan(width, height, side) for side in sorted(set(thumbnails), reverse=True))
-        if plan.width < width
-    ]
+    pending = thumbnail_plans(width, height, thumbnails)[::-1]  # largest first
     level = normalised(image)
     del image
     factors = scale_factors(width, height, tile)

@@ -11,7 +11,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.files import storage
 from chalicelib.files.models import FILE_SK, FileItem, file_pk
-from chalicelib.iiif.pyramid import derivatives, thumbnail_plan
+from chalicelib.iiif.pyramid import derivatives, thumbnail_plans
 from chalicelib.iiif.render import open_upright
 from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
@@ -60,9 +60,7 @@ def make_derivatives(file_id: str) -> int:
             written += 1
     width, height = int(stored.image["width"]), int(stored.image["height"])
     thumbnails = [
-        [plan.width, plan.height]
-        for plan in (thumbnail_plan(width, height, side) for side in sorted(set(settings.thumbnail_sizes)))
-        if plan.width < width
+        [plan.width, plan.height] for plan in thumbnail_plans(width, height, settings.thumbnail_sizes)
     ]
     # levels + 1: level 0 is the source itself, so a recorded count means "done" even for a small image.
     stored.update(actions=[FileItem.levels.set(levels + 1), FileItem.thumbnails.set(thumbnails)])
