@@ -79,9 +79,28 @@ class PreconditionFailed(VellumError):
     default_message = "The resource has changed since you read it."
 
 
-class ServiceUnavailable(VellumError):
-    status = 503
-    default_message = "A service Vellum depends on is unavailable."
+class QuotaExceeded(BadRequest):
+    """The bytes asked for do not fit in what is left of a bucket's quota."""
+
+    def __init__(self, left: int) -> None:
+        self.reason = f"exceeds the bucket's quota: {left} bytes are left"
+        super().__init__(f"The size is invalid: it {self.reason}.", [FieldError("size", self.reason)])
+
+
+class UploadRefused(BadRequest):
+    """Completion refused what S3 holds for an upload."""
+
+
+class UploadIncomplete(UploadRefused):
+    """Bytes are still missing: the upload stays open for the client to send them."""
+
+
+class UploadFailed(UploadRefused):
+    """What S3 holds breaks the upload's plan or a limit: the upload ended, its data deleted."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"The upload failed: {reason}. Its data was deleted; start a new upload.")
 
 
 def error_body(status: int, message: str, errors: list[FieldError] | None = None) -> dict[str, Any]:

@@ -39,7 +39,7 @@ Measurements, per image:
    connections (repeated); ``!n,n`` for ``--thumbs`` distinct n (each one new to every cache); and
    every whole-image size info.json lists, once each.
 3. **Ingest** (Vellum): in a process of its own pinned to one core, against an embedded AWS on the
-   server core (bench/iiif/ingest.py): the integrity check, describe_file and make_derivatives,
+   server core (bench/iiif/ingest.py): the integrity check, identify_file and make_derivatives,
    with ``ru_maxrss``; and in the running stack, from the completion's answer to the pump's
    "image derivatives stored" log line, with the pump's peak RSS.
 

@@ -7,7 +7,7 @@ Both run with the environment of the local stack (AWS_ENDPOINT_URL points at an 
 the benchmark started, with no event pump, so nothing else ingests the file). ``upload`` goes
 through the real app (Chalice's test client: the files API, presigned PUTs to the embedded S3, the
 completion). ``ingest`` is a fresh process that runs what the ingest handler runs for a recorded
-file (``ingest_file``: the integrity check, ``describe_file``, ``make_derivatives``) phase by
+file (``ingest_file``: the integrity check, ``identify_file``, ``make_derivatives``) phase by
 phase, and reports ``getrusage(RUSAGE_SELF).ru_maxrss``: the peak resident memory of the process
 doing ingest, which is what a Lambda function's memory size must hold. The benchmark pins it to a
 core of its own; the embedded S3 answering its PUTs runs on the other.
@@ -41,7 +41,7 @@ def upload(path: str) -> dict[str, Any]:
 
     from chalicelib.auth.tokens import issue_local_token
     from chalicelib.files.keys import encode_key
-    from chalicelib.files.models import ObjectVersionItem
+    from chalicelib.files.objects import find_version
 
     headers = {
         "Authorization": f"Bearer {issue_local_token(os.environ['VELLUM_LOCAL_TOKEN_SECRET'], 'bench', [])}",
@@ -72,26 +72,27 @@ def upload(path: str) -> dict[str, Any]:
         done = api.http.post(f"{target}?uploadId={plan['id']}", headers=headers)
         assert done.status_code == 200, done.body
         version_id = json.loads(done.body)["version_id"]
-    [version] = list(ObjectVersionItem.by_version_id.query(f"VER#{version_id}", limit=1))
+    version = find_version(version_id)
+    assert version is not None
     return {"file_id": version.file_id, "version_id": version_id}
 
 
 def ingest(file_id: str) -> dict[str, Any]:
     from chalicelib.files import storage
     from chalicelib.files.integrity import check_file
-    from chalicelib.files.models import FILE_SK, FileItem, file_pk
+    from chalicelib.files.stored import stored_file
     from chalicelib.ingest.derivatives import make_derivatives
-    from chalicelib.ingest.describe import describe_file
+    from chalicelib.ingest.describe import identify_file
     from chalicelib.settings import get_settings
 
     get_settings()
-    FileItem.get(file_pk(file_id), FILE_SK)  # connections made, as in a warm Lambda
+    stored_file(file_id)  # connections made, as in a warm Lambda
     result: dict[str, Any] = {"baseline_rss_mib": _maxrss_mib(), "phases": {}}
     started = time.perf_counter()
     cpu_started = _cpu()
     for phase, run in (
         ("integrity check (S3 read, SHA-256)", lambda: check_file(file_id)),
-        ("describe (header sniff, facts)", lambda: describe_file(file_id)),
+        ("describe (header sniff, facts)", lambda: identify_file(file_id)),
         ("make_derivatives (decode, tiles, levels, thumbnails, PUTs)", lambda: make_derivatives(file_id)),
     ):
         begun = time.perf_counter()
@@ -110,7 +111,8 @@ def ingest(file_id: str) -> dict[str, Any]:
     # reading the source from S3, and decoding it into the upright image ingest cuts from.
     from chalicelib.iiif.render import open_upright
 
-    stored = FileItem.get(file_pk(file_id), FILE_SK)
+    stored = stored_file(file_id)
+    assert stored is not None
     begun = time.perf_counter()
     data = storage.read_all(stored.s3_key)
     result["read_source_seconds"] = time.perf_counter() - begun

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.transactions import TransactWrite
 
+from chalicelib import clock
 from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
-from chalicelib.errors import Conflict, Forbidden, NotFound, invalid_field
-from chalicelib.files.models import BUCKET_SK, DELETED_BUCKETS_PK, BucketItem, bucket_pk, condition_failed
+from chalicelib.dynamodb import condition_failed
+from chalicelib.errors import Conflict, Forbidden, NotFound, QuotaExceeded
+from chalicelib.files.models import BUCKET_SK, DELETED_BUCKETS_PK, BucketItem, bucket_pk
 from chalicelib.files.planning import MAX_OBJECT_SIZE
 
 NO_SUCH_BUCKET = "No bucket with this id."
@@ -59,10 +62,6 @@ class BucketChanges(NewBucket):
     locked: StrictBool | None = None
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _from_item(item: BucketItem) -> Bucket:
     return Bucket(
         id=item.id,
@@ -83,7 +82,7 @@ def _from_item(item: BucketItem) -> Bucket:
 def create_bucket(principal: Principal, spec: NewBucket, record_id: str | None = None) -> Bucket:
     require(principal, Action.BUCKET_CREATE, None)
     assert principal.sub is not None  # bucket-create needs a signed-in principal
-    now = _now()
+    now = clock.now()
     bucket_id = str(uuid.uuid4())
     item = BucketItem(
         pk=bucket_pk(bucket_id),
@@ -132,7 +131,7 @@ def update_bucket(principal: Principal, bucket_id: str, changes: BucketChanges) 
     if bucket.locked and not principal.is_admin:
         raise Forbidden("The bucket is locked: only an admin can change or unlock it.")
     given = changes.model_dump(exclude_unset=True)
-    actions: list[Any] = [BucketItem.updated.set(_now())]
+    actions: list[Any] = [BucketItem.updated.set(clock.now())]
     condition = BucketItem.deleted == False  # noqa: E712 (a pynamodb condition, not a comparison)
     for name, value in given.items():
         attribute = getattr(BucketItem, name)
@@ -158,13 +157,14 @@ def delete_bucket(principal: Principal, bucket_id: str) -> None:
     if bucket.locked:
         raise Forbidden("The bucket is locked: it cannot be deleted.")
     item = BucketItem(pk=bucket_pk(bucket_id), sk=BUCKET_SK)
+    now = clock.now()
     try:
         item.update(
             actions=[
                 BucketItem.deleted.set(True),
-                BucketItem.updated.set(_now()),
+                BucketItem.updated.set(now),
                 BucketItem.gsi2pk.set(DELETED_BUCKETS_PK),
-                BucketItem.gsi2sk.set(f"{_now().isoformat()}#{bucket_id}"),
+                BucketItem.gsi2sk.set(f"{now.isoformat()}#{bucket_id}"),
             ],
             condition=BucketItem.locked == False,  # noqa: E712
         )
@@ -201,10 +201,7 @@ def reserve_bytes(bucket: Bucket, nbytes: int) -> None:
         if current.quota_size != bucket.quota_size:
             reserve_bytes(current, nbytes)  # the quota changed meanwhile: decide on the new one
             return
-        raise invalid_field(
-            "size",
-            f"exceeds the bucket's quota: {max((current.quota_size or 0) - current.used, 0)} bytes are left",
-        ) from None
+        raise QuotaExceeded(max((current.quota_size or 0) - current.used, 0)) from None
 
 
 def release_bytes(bucket_id: str, nbytes: int) -> None:
@@ -216,5 +213,22 @@ def set_bucket_tags(principal: Principal, bucket_id: str, tags: dict[str, str]) 
     bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
     require_writable(bucket)
     item = BucketItem(pk=bucket_pk(bucket.id), sk=BUCKET_SK)
-    item.update(actions=[BucketItem.tags.set(tags), BucketItem.updated.set(_now())])
+    item.update(actions=[BucketItem.tags.set(tags), BucketItem.updated.set(clock.now())])
     return _from_item(item)
+
+
+def lock_with(writes: TransactWrite, bucket_id: str, *, public_read: bool) -> None:
+    """Lock the bucket within ``writes``: its files change no more, and anyone may read them or not.
+
+    A record publishes in one transaction with this, so its bucket is locked exactly when it is
+    published.
+    """
+    writes.update(
+        BucketItem(pk=bucket_pk(bucket_id), sk=BUCKET_SK),
+        actions=[BucketItem.locked.set(True), BucketItem.public_read.set(public_read)],
+    )
+
+
+def withdraw(bucket_id: str) -> None:
+    """Nobody but the bucket's owners and admins may read its files any more."""
+    BucketItem(pk=bucket_pk(bucket_id), sk=BUCKET_SK).update(actions=[BucketItem.public_read.set(False)])

@@ -15,13 +15,26 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import NoReturn
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action as Update
 
+from chalicelib import clock
 from chalicelib.auth.policy import Action
 from chalicelib.auth.principal import Principal
-from chalicelib.errors import BadRequest, Conflict, FieldError, VellumError
+from chalicelib.dynamodb import transaction
+from chalicelib.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    QuotaExceeded,
+    UploadFailed,
+    UploadIncomplete,
+    UploadRefused,
+)
 from chalicelib.files import storage
 from chalicelib.files.buckets import Bucket, get_bucket, load_bucket, require_writable, reserve_bytes
 from chalicelib.files.models import (
@@ -33,37 +46,32 @@ from chalicelib.files.models import (
     FilePointerItem,
     ObjectVersionItem,
     UploadItem,
+    UploadState,
     bucket_pk,
-    condition_failed,
     file_pk,
     head_sk,
     new_version_id,
-    transaction,
     upload_sk,
     version_sk,
 )
+from chalicelib.files.notices import announce_recorded_file
 from chalicelib.files.objects import ObjectVersion, from_item, version_item
 from chalicelib.files.planning import MIN_PART_SIZE
 from chalicelib.files.uploads import (
-    COMPLETION_LEASE,
     ENDED,
     LEAVE_EXPIRY_INDEX,
     Completion,
     discard,
     load_upload,
+    take_over,
     upload_from_item,
 )
-from chalicelib.ingest.notices import announce_recorded_file
 from chalicelib.observability import logger, metrics
 from chalicelib.resources import DATA_PREFIX
 from chalicelib.settings import get_settings
 
 # How long a second, concurrent completion waits for the first one's result (API Gateway: 29 s).
 COMPLETION_WAIT_SECONDS = 20.0
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def complete_upload(
@@ -76,7 +84,7 @@ def complete_upload(
     """
     bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
     item = load_upload(bucket, key, upload_id)
-    if item.state == "completed":
+    if item.state == UploadState.COMPLETED:
         return _completed_version(item)
     require_writable(bucket)
     claimed_at = _claim(item)
@@ -95,37 +103,29 @@ def complete_upload(
 
 def _claim(item: UploadItem) -> datetime | None:
     """Take the upload for completing; None if another completion holds it."""
-    now = _now()
-    condition = (UploadItem.state == "pending") | (
-        (UploadItem.state == "completing") & (UploadItem.completing_since < now - COMPLETION_LEASE)
-    )
-    try:
-        item.update(
-            actions=[UploadItem.state.set("completing"), UploadItem.completing_since.set(now)],
-            condition=condition,
-        )
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
-        return None
-    return now
+    now = clock.now()
+    actions: list[Update] = [
+        UploadItem.state.set(UploadState.COMPLETING),
+        UploadItem.completing_since.set(now),
+    ]
+    return now if take_over(item, actions, now) else None
 
 
 def _wait_for_completion(bucket: Bucket, key: str, upload_id: str) -> ObjectVersion:
     deadline = time.monotonic() + COMPLETION_WAIT_SECONDS
     while True:
         item = load_upload(bucket, key, upload_id)
-        if item.state == "completed":
+        if item.state == UploadState.COMPLETED:
             return _completed_version(item)
         if item.state in ENDED:
-            raise Conflict(ENDED[item.state] + (f": {item.failure}." if item.failure else "."))
+            raise Conflict(ENDED[UploadState(item.state)] + (f": {item.failure}." if item.failure else "."))
         if time.monotonic() > deadline:
             raise Conflict("Another request is completing this upload; ask again in a moment.")
         time.sleep(0.25)
 
 
 def _completed_version(item: UploadItem) -> ObjectVersion:
-    assert item.version_id is not None  # set with state "completed", in one transaction
+    assert item.version_id is not None  # set with the completed state, in one transaction
     stored = ObjectVersionItem.get(item.pk, version_sk(item.key, item.version_id), consistent_read=True)
     head = ObjectVersionItem.get(item.pk, head_sk(item.key), consistent_read=True)
     return from_item(stored, is_head=head.version_id == stored.version_id)
@@ -141,7 +141,7 @@ def _verify(item: UploadItem, completion: Completion) -> list[storage.StoredPart
         stored = storage.stat(item.s3_key)
         if stored is None:
             _release_claim(item)
-            raise BadRequest("The file has not been uploaded yet: send it to the signed URL first.")
+            raise UploadIncomplete("The file has not been uploaded yet: send it to the signed URL first.")
         if plan is not None and stored.size != plan.size:
             _fail(item, f"the uploaded file has {stored.size} bytes, not the declared {plan.size}")
         _settle_size(item, stored.size)
@@ -154,7 +154,7 @@ def _verify(item: UploadItem, completion: Completion) -> list[storage.StoredPart
         # The upload stays open: the client can still send these parts and complete again.
         _release_claim(item)
         shown = ", ".join(str(n) for n in missing[:20]) + (", ..." if len(missing) > 20 else "")
-        raise BadRequest(
+        raise UploadIncomplete(
             f"{len(missing)} of {max(count, 1)} parts are missing: {shown}.",
             [FieldError("parts", f"part {n} is missing") for n in missing[:20]],
         )
@@ -187,7 +187,6 @@ def _settle_size(item: UploadItem, size: int) -> None:
     bucket = load_bucket(item.bucket_id)
     if bucket is None:
         _fail(item, "its bucket was deleted")
-        return
     if size > bucket.file_size_limit:
         _fail(
             item,
@@ -197,8 +196,10 @@ def _settle_size(item: UploadItem, size: int) -> None:
         return
     try:
         reserve_bytes(bucket, size)
-    except VellumError as refusal:
-        _fail(item, refusal.errors[0].message if refusal.errors else refusal.message)
+    except QuotaExceeded as refusal:
+        _fail(item, refusal.reason)
+    except (NotFound, Forbidden) as refusal:  # the bucket went, or was locked, since the upload began
+        _fail(item, refusal.message)
     item.update(actions=[UploadItem.size.set(size), UploadItem.reserved.set(size)])
 
 
@@ -216,21 +217,27 @@ def _verify_checksum(item: UploadItem) -> None:
 
 
 def _release_claim(item: UploadItem) -> None:
-    item.update(actions=[UploadItem.state.set("pending"), UploadItem.completing_since.remove()])
+    item.update(actions=[UploadItem.state.set(UploadState.PENDING), UploadItem.completing_since.remove()])
 
 
-def _fail(item: UploadItem, reason: str) -> None:
+def _fail(item: UploadItem, reason: str) -> NoReturn:
     """No version, no data, no reservation: the upload ends here, with the reason."""
-    item.update(actions=[UploadItem.state.set("failed"), UploadItem.failure.set(reason), *LEAVE_EXPIRY_INDEX])
+    item.update(
+        actions=[
+            UploadItem.state.set(UploadState.FAILED),
+            UploadItem.failure.set(reason),
+            *LEAVE_EXPIRY_INDEX,
+        ]
+    )
     discard(item)
     logger.warning("upload failed its completion checks", extra={"upload_id": item.id, "reason": reason})
     metrics.add_metric(name="UploadsFailed", unit="Count", value=1)
-    raise BadRequest(f"The upload failed: {reason}. Its data was deleted; start a new upload.")
+    raise UploadFailed(reason)
 
 
 def _record(item: UploadItem, claimed_at: datetime) -> ObjectVersion:
     """One transaction: the file, the version, the new head, the bucket's bytes, the upload's end."""
-    now = _now()
+    now = clock.now()
     version = ObjectVersion(
         bucket_id=item.bucket_id,
         key=item.key,
@@ -263,11 +270,11 @@ def _record(item: UploadItem, claimed_at: datetime) -> ObjectVersion:
                 writes.update(
                     item,
                     actions=[
-                        UploadItem.state.set("completed"),
+                        UploadItem.state.set(UploadState.COMPLETED),
                         *LEAVE_EXPIRY_INDEX,
                         UploadItem.version_id.set(version.version_id),
                     ],
-                    condition=(UploadItem.state == "completing")
+                    condition=(UploadItem.state == UploadState.COMPLETING)
                     & (UploadItem.completing_since == claimed_at),
                 )
                 writes.save(stored, condition=FileItem.pk.does_not_exist())
@@ -317,7 +324,7 @@ def finalise_form_upload(s3_key: str) -> ObjectVersion | None:
         )
     except DoesNotExist:
         return None
-    if item.state == "completed":
+    if item.state == UploadState.COMPLETED:
         return _completed_version(item)  # S3 repeats events
     if item.state in ENDED:
         storage.delete(item.s3_key)  # bytes that arrived for an upload that ended: no orphan
@@ -327,7 +334,7 @@ def finalise_form_upload(s3_key: str) -> ObjectVersion | None:
         raise RetryLater(f"upload {item.id} is being completed elsewhere")
     try:
         _verify(item, Completion())
-    except BadRequest as refusal:
+    except UploadRefused as refusal:
         logger.warning("form upload refused", extra={"upload_id": item.id, "reason": refusal.message})
         return None
     return _record(item, claimed_at)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from chalicelib import clock
 from chalicelib.auth.policy import Action
 from chalicelib.auth.principal import Principal
 from chalicelib.errors import NotFound
@@ -52,7 +53,7 @@ def check_file(file_id: str) -> CheckResult | None:
         stored = FileItem.get(file_pk(file_id), FILE_SK, consistent_read=True)
     except DoesNotExist:
         return None
-    now = datetime.now(UTC)
+    now = clock.now()
     reason = _problem(stored)
     result = CheckResult(file_id=file_id, ok=reason is None, reason=reason, checked_at=now)
     stored.update(
@@ -124,12 +125,6 @@ def check_stalest(limit: int) -> list[CheckResult]:
     return results
 
 
-def pending_ingest(file_ids: list[str]) -> list[str]:
-    """Those of ``file_ids`` that ingest has not described yet."""
-    keys = [(file_pk(file_id), FILE_SK) for file_id in file_ids]
-    return [stored.id for stored in FileItem.batch_get(keys) if stored.ingest == "pending"] if keys else []
-
-
 def request_check(
     principal: Principal, bucket_id: str, key: str, version_id: str | None
 ) -> CheckResult | None:
@@ -143,24 +138,3 @@ def request_check(
         return check_file(version.file_id)
     FileItem(pk=file_pk(version.file_id), sk=FILE_SK).update(actions=[FileItem.gsi1sk.set(NEVER_CHECKED)])
     return None
-
-
-def file_state(file_id: str | None) -> dict[str, object]:
-    """The integrity facts an object's JSON shows."""
-    if file_id is None:
-        return {}
-    try:
-        stored = FileItem.get(file_pk(file_id), FILE_SK)
-    except DoesNotExist:
-        return {}
-    checked = stored.last_check_at.isoformat().replace("+00:00", "Z") if stored.last_check_at else None
-    ingest: dict[str, object] = {"state": stored.ingest}
-    if stored.ingest_failure:
-        ingest["reason"] = stored.ingest_failure
-    if stored.sniffed_type:
-        ingest["type"] = stored.sniffed_type
-    if stored.image:
-        ingest["image"] = {"width": stored.image["width"], "height": stored.image["height"]}
-    if stored.thumbnails:
-        ingest["thumbnail"] = stored.thumbnails[min(1, len(stored.thumbnails) - 1)]
-    return {"last_check_at": checked, "last_check": stored.last_check, "ingest": ingest}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from chalicelib.files.integrity import check_stalest, pending_ingest
+from chalicelib import clock
+from chalicelib.files.integrity import check_stalest
+from chalicelib.files.notices import announce_recorded_file
 from chalicelib.files.purge import purge_deleted_buckets
+from chalicelib.files.stored import ingest_pending
 from chalicelib.files.uploads import expire_abandoned
-from chalicelib.ingest.describe import describe_file
 from chalicelib.observability import flush_metrics, logger
 from chalicelib.settings import get_settings
 
@@ -18,7 +18,7 @@ PURGE_BUDGET_SECONDS = 120
 def housekeeping() -> int:
     """Abort abandoned uploads, then purge deleted buckets while time allows."""
     try:
-        ended = expire_abandoned(datetime.now(UTC))
+        ended = expire_abandoned(clock.now())
         purge_deleted_buckets(PURGE_BUDGET_SECONDS)
         return ended
     finally:
@@ -28,9 +28,10 @@ def housekeeping() -> int:
 def monitor_integrity() -> int:
     try:
         results = check_stalest(get_settings().integrity_batch_size)
-        # Files whose ingest notice went missing are among the never-checked: ingest them too.
-        for file_id in pending_ingest([result.file_id for result in results]):
-            describe_file(file_id)
+        # Files whose ingest notice went missing are among the never-checked: announce them again,
+        # so ingest does all it does for any file (a repeated notice is claimed only once).
+        for file_id in ingest_pending([result.file_id for result in results]):
+            announce_recorded_file(file_id)
         failed = [result.file_id for result in results if not result.ok]
         logger.info("integrity monitoring ran", extra={"checked": len(results), "failed": failed})
         return len(results)

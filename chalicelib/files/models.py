@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from enum import StrEnum
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -23,10 +24,8 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.settings import get_settings
 
@@ -38,6 +37,30 @@ OPEN_UPLOADS_PK = "OPENUPLOADS"
 DELETED_BUCKETS_PK = "DELETEDBUCKETS"
 NEVER_CHECKED = "0"  # sorts before every ISO timestamp
 KEY_END = "\x00"
+HEAD_PREFIX = "H#"
+VERSION_PREFIX = "V#"
+UPLOAD_PREFIX = "U#"
+
+
+class UploadState(StrEnum):
+    """pending -> completing -> completed | failed; pending (or a dead completion's) -> aborted."""
+
+    PENDING = "pending"
+    COMPLETING = "completing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    ABORTED = "aborted"
+
+
+OPEN_UPLOAD_STATES = frozenset({UploadState.PENDING, UploadState.COMPLETING})
+
+
+class IngestState(StrEnum):
+    """What ingest made of a stored file: pending -> done | failed."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
 
 
 def new_version_id() -> str:
@@ -45,25 +68,20 @@ def new_version_id() -> str:
     return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
-def transaction() -> TransactWrite:
-    """A DynamoDB transaction: all its writes happen, or none."""
-    return TransactWrite(connection=Connection(region=get_settings().region))
-
-
 def bucket_pk(bucket_id: str) -> str:
     return f"B#{bucket_id}"
 
 
 def head_sk(key: str) -> str:
-    return f"H#{key}"
+    return f"{HEAD_PREFIX}{key}"
 
 
 def version_sk(key: str, version_id: str) -> str:
-    return f"V#{key}{KEY_END}{version_id}"
+    return f"{VERSION_PREFIX}{key}{KEY_END}{version_id}"
 
 
 def upload_sk(upload_id: str) -> str:
-    return f"U#{upload_id}"
+    return f"{UPLOAD_PREFIX}{upload_id}"
 
 
 def file_pk(file_id: str) -> str:
@@ -167,7 +185,7 @@ class UploadItem(_FilesTable):
     reserved = NumberAttribute(default=0)  # bytes of quota this upload holds
     content_type = UnicodeAttribute(null=True)
     checksum = UnicodeAttribute(null=True)  # "sha256:<hex>" when the client declared one
-    state = UnicodeAttribute(default="pending")  # pending -> completing -> completed | failed | aborted
+    state = UnicodeAttribute(default=UploadState.PENDING)
     failure = UnicodeAttribute(null=True)
     completing_since = UTCDateTimeAttribute(null=True)
     created = UTCDateTimeAttribute()
@@ -207,9 +225,9 @@ class FileItem(_FilesTable):
     version_id = UnicodeAttribute(null=True)
     s3_checksum = UnicodeAttribute(null=True)  # S3's own, for files too large to hash here
     # What ingest learnt from the bytes: the sniffed type and, for images, their facts.
-    ingest = UnicodeAttribute(default="pending")  # pending -> done | failed
+    ingest = UnicodeAttribute(default=IngestState.PENDING)
     ingest_failure = UnicodeAttribute(null=True)
-    # One ingest at a time, and once (chalicelib.ingest.claims).
+    # One ingest at a time, and once (chalicelib.files.stored).
     ingest_claimed_at = UTCDateTimeAttribute(null=True)
     ingested_at = UTCDateTimeAttribute(null=True)
     sniffed_type = UnicodeAttribute(null=True)
@@ -224,8 +242,3 @@ class FileItem(_FilesTable):
     gsi1pk = UnicodeAttribute(default=CHECKS_PK)
     gsi1sk = UnicodeAttribute(default=NEVER_CHECKED)
     by_last_check = ChecksIndex()
-
-
-def condition_failed(exc: Exception) -> bool:
-    """Whether a write was refused by its condition (another writer got there first)."""
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
+from chalicelib import clock
 from chalicelib.auth.policy import Action
 from chalicelib.auth.principal import Principal
+from chalicelib.cursors import decode_cursor, encode_cursor
+from chalicelib.dynamodb import transaction
 from chalicelib.errors import Conflict, NotFound, invalid_field
 from chalicelib.files import storage
-from chalicelib.files.buckets import get_bucket, release_bytes, require_writable, reserve_bytes
+from chalicelib.files.buckets import Bucket, get_bucket, release_bytes, require_writable, reserve_bytes
 from chalicelib.files.downloads import response_headers
 from chalicelib.files.keys import validate_key
 from chalicelib.files.models import (
     BUCKET_SK,
     FILE_SK,
+    HEAD_PREFIX,
+    VERSION_PREFIX,
     BucketItem,
     FileItem,
     ObjectVersionItem,
@@ -27,9 +29,10 @@ from chalicelib.files.models import (
     file_pk,
     head_sk,
     new_version_id,
-    transaction,
+    version_gsi1pk,
     version_sk,
 )
+from chalicelib.files.stored import StoredFile, stored_file
 from chalicelib.settings import get_settings
 
 
@@ -80,7 +83,7 @@ def version_item(version: ObjectVersion, *, as_head: bool) -> ObjectVersionItem:
         tags=version.tags,
         created=version.created,
         # Only the version item is found by its id; the head copy is not a second version.
-        gsi1pk=None if as_head else f"VER#{version.version_id}",
+        gsi1pk=None if as_head else version_gsi1pk(version.version_id),
         gsi1sk=None if as_head else "VERSION",
     )
 
@@ -109,12 +112,43 @@ def get_version(bucket_id: str, key: str, version_id: str) -> ObjectVersion:
     return from_item(item, is_head=is_head)
 
 
+def find_version(version_id: str) -> ObjectVersion | None:
+    """The version with this id, in whichever bucket it is (ids are unique), or None."""
+    found = (
+        list(ObjectVersionItem.by_version_id.query(version_gsi1pk(version_id), limit=1)) if version_id else []
+    )
+    if not found:
+        return None
+    try:
+        head = ObjectVersionItem.get(bucket_pk(found[0].bucket_id), head_sk(found[0].key))
+        is_head = head.version_id == found[0].version_id
+    except DoesNotExist:
+        is_head = False
+    return from_item(found[0], is_head=is_head)
+
+
+def has_objects(bucket_id: str) -> bool:
+    """Whether the bucket holds at least one current object."""
+    heads = ObjectVersionItem.query(
+        bucket_pk(bucket_id), ObjectVersionItem.sk.startswith(HEAD_PREFIX), limit=1
+    )
+    return any(True for _ in heads)
+
+
 def read_object(principal: Principal, bucket_id: str, key: str, version_id: str | None) -> ObjectVersion:
     """The head of ``key`` or one of its versions, if ``principal`` may read it."""
     action = Action.OBJECT_READ_VERSION if version_id else Action.OBJECT_READ
     bucket = get_bucket(principal, bucket_id, action)
     key = validate_key(key)
     return get_version(bucket.id, key, version_id) if version_id else head_version(bucket.id, key)
+
+
+def describe_object(
+    principal: Principal, bucket_id: str, key: str, version_id: str | None
+) -> tuple[ObjectVersion, StoredFile | None]:
+    """An object (its head, or one version) with what ingest and integrity checks know of its bytes."""
+    version = read_object(principal, bucket_id, key, version_id)
+    return version, stored_file(version.file_id) if version.file_id else None
 
 
 def download_url(
@@ -135,27 +169,9 @@ def download_url(
 
 @dataclass(frozen=True)
 class Page:
+    bucket: Bucket
     versions: list[ObjectVersion]
     cursor: str | None  # where the next page starts; None on the last page
-
-
-def _encode_cursor(last_key: dict[str, Any] | None) -> str | None:
-    if not last_key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(last_key).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None, bucket_id: str) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        last_key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        # A cursor names a position in one bucket; one from another bucket would read its keys.
-        if last_key["pk"]["S"] != bucket_pk(bucket_id):
-            raise ValueError("cursor of another bucket")
-    except (ValueError, KeyError, TypeError):
-        raise invalid_field("cursor", "is not a cursor this listing gave out") from None
-    return dict(last_key)
 
 
 def list_objects(
@@ -165,22 +181,21 @@ def list_objects(
     bucket = get_bucket(principal, bucket_id, Action.BUCKET_READ_VERSIONS if versions else Action.BUCKET_READ)
     if prefix:
         validate_key(prefix, "prefix")
-    marker = "V#" if versions else "H#"
+    marker = VERSION_PREFIX if versions else HEAD_PREFIX
     results = ObjectVersionItem.query(
         bucket_pk(bucket.id),
         ObjectVersionItem.sk.startswith(marker + prefix),
         limit=limit,
-        last_evaluated_key=_decode_cursor(cursor, bucket.id),
+        last_evaluated_key=decode_cursor(cursor, ("pk", bucket_pk(bucket.id))),
         consistent_read=True,
     )
     items = list(results)
-    if not versions:
-        return Page(
-            [from_item(item, is_head=True) for item in items], _encode_cursor(results.last_evaluated_key)
-        )
-    heads = _head_version_ids(bucket.id, {item.key for item in items})
-    listed = [from_item(item, is_head=heads.get(item.key) == item.version_id) for item in items]
-    return Page(listed, _encode_cursor(results.last_evaluated_key))
+    if versions:
+        heads = _head_version_ids(bucket.id, {item.key for item in items})
+        listed = [from_item(item, is_head=heads.get(item.key) == item.version_id) for item in items]
+    else:
+        listed = [from_item(item, is_head=True) for item in items]
+    return Page(bucket, listed, encode_cursor(results.last_evaluated_key))
 
 
 def _head_version_ids(bucket_id: str, keys: set[str]) -> dict[str, str]:
@@ -205,7 +220,7 @@ def delete_object(principal: Principal, bucket_id: str, key: str) -> ObjectVersi
         checksum=None,
         delete_marker=True,
         tags={},
-        created=datetime.now(UTC),
+        created=clock.now(),
         is_head=True,
     )
     try:
@@ -308,7 +323,7 @@ def rename_object(principal: Principal, bucket_id: str, key: str, new_key: str) 
     head = head_version(bucket.id, key)
     assert head.file_id is not None  # head_version never answers a delete marker
     reserve_bytes(bucket, head.size)  # versions count against the quota, shared bytes or not
-    now = datetime.now(UTC)
+    now = clock.now()
     moved = replace(head, key=new_key, version_id=new_version_id(), created=now, is_head=True)
     marker = replace(
         head,

@@ -13,15 +13,16 @@ from chalicelib.files.models import (
     BUCKET_SK,
     DELETED_BUCKETS_PK,
     FILE_SK,
+    HEAD_PREFIX,
+    VERSION_PREFIX,
     BucketItem,
     FileItem,
     ObjectVersionItem,
-    UploadItem,
     bucket_pk,
     file_pk,
 )
 from chalicelib.files.objects import release_file
-from chalicelib.files.uploads import abandon
+from chalicelib.files.uploads import abandon_open_uploads
 from chalicelib.observability import logger, metrics
 
 
@@ -42,12 +43,12 @@ def purge_deleted_buckets(budget_seconds: float) -> int:
 
 def _purge(bucket_id: str, deadline: float) -> bool:
     """Remove what one bucket holds; False if time ran out first."""
-    for upload in UploadItem.query(bucket_pk(bucket_id), UploadItem.sk.startswith("U#")):
-        if upload.state in ("pending", "completing"):
-            abandon(upload, "its bucket was deleted")
-    for item in ObjectVersionItem.query(bucket_pk(bucket_id), ObjectVersionItem.sk.startswith("H#")):
+    abandon_open_uploads(bucket_id, "its bucket was deleted")
+    for item in ObjectVersionItem.query(bucket_pk(bucket_id), ObjectVersionItem.sk.startswith(HEAD_PREFIX)):
         item.delete()
-    for item in ObjectVersionItem.query(bucket_pk(bucket_id), ObjectVersionItem.sk.startswith("V#")):
+    for item in ObjectVersionItem.query(
+        bucket_pk(bucket_id), ObjectVersionItem.sk.startswith(VERSION_PREFIX)
+    ):
         if time.monotonic() > deadline:
             return False
         item.delete()

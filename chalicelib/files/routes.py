@@ -6,6 +6,7 @@ protocol lives under the object route, told apart by query parameters, as in inv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -18,20 +19,18 @@ from chalicelib.bodies import parse_body
 from chalicelib.cors import answer_preflights
 from chalicelib.errors import BadRequest, invalid_field
 from chalicelib.files import buckets, completion, integrity, objects, uploads
-from chalicelib.files.integrity import file_state
 from chalicelib.files.keys import decode_key
-from chalicelib.files.planning import MAX_PARTS, parse_part_numbers
 from chalicelib.files.serializers import (
     bucket_json,
+    object_meta_json,
     signed_request_json,
     timestamp,
     upload_json,
+    upload_progress_json,
     version_json,
 )
 from chalicelib.files.tags import TagSet, validate_tags
-from chalicelib.iiif.links import iiif_links
 from chalicelib.links import base_url
-from chalicelib.previews import service as previews
 from chalicelib.settings import get_settings
 
 blueprint = Blueprint(__name__)
@@ -83,7 +82,7 @@ def read_bucket(bucket_id: str) -> Response:
         limit=_limit(query),
         cursor=query.get("cursor"),
     )
-    body = bucket_json(buckets.get_bucket(principal, bucket_id), base)
+    body = bucket_json(page.bucket, base)
     body["contents"] = [version_json(version, base) for version in page.versions]
     if page.cursor:
         following = {key: value for key, value in query.items() if key != "cursor"}
@@ -129,85 +128,120 @@ def delete_bucket(bucket_id: str) -> Response:
     return Response(body="", status_code=204)
 
 
+# What GET and POST on an object do is told apart by a query flag, as in invenio-files-rest. Each
+# flag has its handler, which is handed the bucket id, the decoded key and the query; the first
+# flag (in registration order) present in the query wins.
+ObjectHandler = Callable[[str, str, dict[str, str]], Response]
+GET_HANDLERS: dict[str, ObjectHandler] = {}
+POST_HANDLERS: dict[str, ObjectHandler] = {}
+
+
+def on_object_query(
+    handlers: dict[str, ObjectHandler], flag: str
+) -> Callable[[ObjectHandler], ObjectHandler]:
+    """Register the handler of ``?flag`` on an object (other packages add theirs: previews)."""
+
+    def register(handler: ObjectHandler) -> ObjectHandler:
+        handlers[flag] = handler
+        return handler
+
+    return register
+
+
+def _handler(handlers: dict[str, ObjectHandler], query: dict[str, str]) -> ObjectHandler | None:
+    return next((handler for flag, handler in handlers.items() if flag in query), None)
+
+
 @blueprint.route("/files/{bucket_id}/{key}", methods=["POST"])
 def post_object(bucket_id: str, key: str) -> Response:
-    request = blueprint.current_request
     query = _query()
-    principal = current_principal()
-    if "uploads" in query:
-        spec = parse_body(uploads.NewUpload, request)
-        upload = uploads.initiate_upload(principal, bucket_id, decode_key(key), spec)
-        body = upload_json(upload, base_url(request))
-        if not upload.multipart:
-            # A single PUT needs one URL: hand it over now and save the client a round trip.
-            _, signed = uploads.sign_upload(principal, bucket_id, upload.key, upload.id, None)
-            body["parts"] = [signed_request_json(item) for item in signed]
-        return _json(body, 201, {"Location": body["links"]["self"]})
-    if "uploadId" in query:
-        given = parse_body(uploads.Completion, request, allow_empty=True)
-        version = completion.complete_upload(principal, bucket_id, decode_key(key), query["uploadId"], given)
-        return _json(version_json(version, base_url(request)))
-    if "rename" in query:
-        target = parse_body(Rename, request)
-        version = objects.rename_object(principal, bucket_id, decode_key(key), target.to)
-        return _json(version_json(version, base_url(request)))
-    if "check" in query:
-        result = integrity.request_check(principal, bucket_id, decode_key(key), query.get("versionId"))
-        if result is None:
-            return _json(
-                {"message": "The file is too large to check within a request: it is next in line."}, 202
-            )
-        return _json(
-            {"last_check": result.ok, "last_check_at": timestamp(result.checked_at), "reason": result.reason}
+    handler = _handler(POST_HANDLERS, query)
+    if handler is None:
+        raise BadRequest(
+            "POST to an object needs ?uploads (start an upload), ?uploadId= (complete one), "
+            "?rename or ?check."
         )
-    raise BadRequest(
-        "POST to an object needs ?uploads (start an upload), ?uploadId= (complete one), ?rename or ?check."
+    return handler(bucket_id, decode_key(key), query)
+
+
+@on_object_query(POST_HANDLERS, "uploads")
+def initiate_upload(bucket_id: str, key: str, query: dict[str, str]) -> Response:
+    request = blueprint.current_request
+    spec = parse_body(uploads.NewUpload, request)
+    upload, signed = uploads.initiate_upload(current_principal(), bucket_id, key, spec)
+    body = upload_json(upload, base_url(request))
+    if signed:
+        body["parts"] = [signed_request_json(item) for item in signed]
+    return _json(body, 201, {"Location": body["links"]["self"]})
+
+
+@on_object_query(POST_HANDLERS, "uploadId")
+def complete_upload(bucket_id: str, key: str, query: dict[str, str]) -> Response:
+    request = blueprint.current_request
+    given = parse_body(uploads.Completion, request, allow_empty=True)
+    version = completion.complete_upload(current_principal(), bucket_id, key, query["uploadId"], given)
+    return _json(version_json(version, base_url(request)))
+
+
+@on_object_query(POST_HANDLERS, "rename")
+def rename_object(bucket_id: str, key: str, query: dict[str, str]) -> Response:
+    request = blueprint.current_request
+    target = parse_body(Rename, request)
+    version = objects.rename_object(current_principal(), bucket_id, key, target.to)
+    return _json(version_json(version, base_url(request)))
+
+
+@on_object_query(POST_HANDLERS, "check")
+def check_object(bucket_id: str, key: str, query: dict[str, str]) -> Response:
+    result = integrity.request_check(current_principal(), bucket_id, key, query.get("versionId"))
+    if result is None:
+        return _json({"message": "The file is too large to check within a request: it is next in line."}, 202)
+    return _json(
+        {"last_check": result.ok, "last_check_at": timestamp(result.checked_at), "reason": result.reason}
     )
 
 
 @blueprint.route("/files/{bucket_id}/{key}", methods=["GET"])
 def get_object(bucket_id: str, key: str) -> Response:
-    request = blueprint.current_request
     query = _query()
+    handler = _handler(GET_HANDLERS, query) or download_object
+    return handler(bucket_id, decode_key(key), query)
+
+
+@on_object_query(GET_HANDLERS, "uploadId")
+def read_upload(bucket_id: str, key: str, query: dict[str, str]) -> Response:
+    """The upload and the parts S3 holds; with ``partNumbers``, signed requests for those parts."""
     principal = current_principal()
-    object_key = decode_key(key)
-    if "uploadId" in query:
-        upload_id = query["uploadId"]
-        if "partNumbers" in query:
-            upload = uploads.get_upload(principal, bucket_id, object_key, upload_id)
-            numbers = parse_part_numbers(
-                query["partNumbers"], upload.part_count or MAX_PARTS, get_settings().max_parts_per_signing
-            )
-            upload, signed = uploads.sign_upload(principal, bucket_id, object_key, upload_id, numbers)
-            return _json(
-                {
-                    "upload_id": upload.id,
-                    "expires_in": get_settings().presign_expiry_seconds,
-                    "parts": [signed_request_json(item) for item in signed],
-                }
-            )
-        upload = uploads.get_upload(principal, bucket_id, object_key, upload_id)
-        parts = uploads.uploaded_parts(principal, bucket_id, object_key, upload_id)
-        body = upload_json(upload, base_url(request))
-        body["parts"] = [{"part_number": p.number, "etag": p.etag, "size": p.size} for p in parts]
-        return _json(body)
-    if "meta" in query:
-        version = objects.read_object(principal, bucket_id, object_key, query.get("versionId"))
-        base = base_url(request)
-        body = {**version_json(version, base), **file_state(version.file_id)}
-        if body.get("ingest", {}).get("image") and body["ingest"]["state"] == "done":
-            body["links"].update(iiif_links(base, version.version_id, body["ingest"].get("thumbnail")))
-        return _json(body)
-    if "tags" in query:
-        version = objects.read_object(principal, bucket_id, object_key, query.get("versionId"))
-        return _json({"tags": version.tags})
-    if "preview" in query:
-        html, headers = previews.preview_object(
-            principal, bucket_id, object_key, query.get("versionId"), base_url(request)
+    if "partNumbers" in query:
+        upload, signed = uploads.sign_requested_parts(
+            principal, bucket_id, key, query["uploadId"], query["partNumbers"]
         )
-        return Response(body=html.encode(), headers=dict(headers))
+        return _json(
+            {
+                "upload_id": upload.id,
+                "expires_in": get_settings().presign_expiry_seconds,
+                "parts": [signed_request_json(item) for item in signed],
+            }
+        )
+    upload, parts = uploads.upload_progress(principal, bucket_id, key, query["uploadId"])
+    return _json(upload_progress_json(upload, parts, base_url(blueprint.current_request)))
+
+
+@on_object_query(GET_HANDLERS, "meta")
+def read_object_meta(bucket_id: str, key: str, query: dict[str, str]) -> Response:
+    version, stored = objects.describe_object(current_principal(), bucket_id, key, query.get("versionId"))
+    return _json(object_meta_json(version, stored, base_url(blueprint.current_request)))
+
+
+@on_object_query(GET_HANDLERS, "tags")
+def read_object_tags(bucket_id: str, key: str, query: dict[str, str]) -> Response:
+    version = objects.read_object(current_principal(), bucket_id, key, query.get("versionId"))
+    return _json({"tags": version.tags})
+
+
+def download_object(bucket_id: str, key: str, query: dict[str, str]) -> Response:
     url = objects.download_url(
-        principal, bucket_id, object_key, query.get("versionId"), download="download" in query
+        current_principal(), bucket_id, key, query.get("versionId"), download="download" in query
     )
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
 

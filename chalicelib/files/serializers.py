@@ -8,6 +8,8 @@ from typing import Any
 from chalicelib.files.buckets import Bucket
 from chalicelib.files.keys import encode_key
 from chalicelib.files.objects import ObjectVersion
+from chalicelib.files.storage import StoredPart
+from chalicelib.files.stored import StoredFile
 from chalicelib.files.uploads import SignedRequest, Upload
 
 
@@ -62,6 +64,38 @@ def version_json(version: ObjectVersion, base: str) -> dict[str, Any]:
     }
 
 
+def iiif_links(base: str, version_id: str, thumbnail: list[int] | None) -> dict[str, str]:
+    """The IIIF links an image's JSON carries, so clients never build IIIF URLs themselves."""
+    service = f"{base}/iiif/3/{version_id}"
+    # A thumbnail ingest stored, asked for by its exact size, is one small object to read.
+    size = f"{thumbnail[0]},{thumbnail[1]}" if thumbnail else "!256,256"
+    return {
+        "iiif_base": service,
+        "iiif_info": f"{service}/info.json",
+        "thumbnail": f"{service}/full/{size}/0/default.jpg",
+    }
+
+
+def object_meta_json(version: ObjectVersion, stored: StoredFile | None, base: str) -> dict[str, Any]:
+    """An object's JSON with what ingest and integrity checks know of its bytes (``?meta``)."""
+    body = version_json(version, base)
+    if stored is None:
+        return body
+    ingest: dict[str, Any] = {"state": stored.ingest}
+    if stored.ingest_failure:
+        ingest["reason"] = stored.ingest_failure
+    if stored.sniffed_type:
+        ingest["type"] = stored.sniffed_type
+    if stored.image:
+        ingest["image"] = {"width": stored.image["width"], "height": stored.image["height"]}
+    if stored.thumbnail:
+        ingest["thumbnail"] = stored.thumbnail
+    if stored.viewable_image:
+        body["links"].update(iiif_links(base, version.version_id, stored.thumbnail))
+    checked = timestamp(stored.last_check_at) if stored.last_check_at else None
+    return {**body, "last_check_at": checked, "last_check": stored.last_check, "ingest": ingest}
+
+
 def upload_json(upload: Upload, base: str) -> dict[str, Any]:
     own = object_url(base, upload.bucket_id, upload.key)
     return {
@@ -93,4 +127,11 @@ def signed_request_json(request: SignedRequest) -> dict[str, Any]:
         "method": request.method,
         "url": request.url,
         "headers": request.headers,
+    }
+
+
+def upload_progress_json(upload: Upload, parts: list[StoredPart], base: str) -> dict[str, Any]:
+    return {
+        **upload_json(upload, base),
+        "parts": [{"part_number": part.number, "etag": part.etag, "size": part.size} for part in parts],
     }

@@ -8,21 +8,22 @@ in one bucket never touches the other's.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 
+from chalicelib import clock
 from chalicelib.auth.policy import Action
 from chalicelib.auth.principal import Principal
+from chalicelib.dynamodb import transaction
 from chalicelib.files.buckets import Bucket, NewBucket, create_bucket, get_bucket
 from chalicelib.files.models import (
     BUCKET_SK,
     FILE_SK,
+    HEAD_PREFIX,
     BucketItem,
     FileItem,
     ObjectVersionItem,
     bucket_pk,
     file_pk,
     new_version_id,
-    transaction,
 )
 from chalicelib.files.objects import from_item, version_item
 
@@ -39,10 +40,12 @@ def snapshot_bucket(principal: Principal, source_id: str, record_id: str | None 
     )
     heads = [
         from_item(item, is_head=True)
-        for item in ObjectVersionItem.query(bucket_pk(source.id), ObjectVersionItem.sk.startswith("H#"))
+        for item in ObjectVersionItem.query(
+            bucket_pk(source.id), ObjectVersionItem.sk.startswith(HEAD_PREFIX)
+        )
         if not item.delete_marker
     ]
-    now = datetime.now(UTC)
+    now = clock.now()
     for start in range(0, len(heads), FILES_PER_TRANSACTION):
         batch = heads[start : start + FILES_PER_TRANSACTION]
         # Each batch counts its bytes with its versions: the bucket's size never disagrees with them.

@@ -11,16 +11,20 @@ from __future__ import annotations
 import base64
 import mimetypes
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action as Update
 
+from chalicelib import clock
 from chalicelib.auth.policy import Action
 from chalicelib.auth.principal import Principal
-from chalicelib.errors import Conflict, NotFound, invalid_field
+from chalicelib.dynamodb import condition_failed
+from chalicelib.errors import Conflict, NotFound, QuotaExceeded, invalid_field
 from chalicelib.files import storage
 from chalicelib.files.buckets import (
     Bucket,
@@ -33,14 +37,17 @@ from chalicelib.files.buckets import (
 from chalicelib.files.keys import validate_key
 from chalicelib.files.models import (
     FILE_UPLOAD_SK,
+    OPEN_UPLOAD_STATES,
     OPEN_UPLOADS_PK,
+    UPLOAD_PREFIX,
     FilePointerItem,
     UploadItem,
+    UploadState,
     bucket_pk,
     file_pk,
     upload_sk,
 )
-from chalicelib.files.planning import MAX_PARTS, UploadPlan, plan_upload
+from chalicelib.files.planning import MAX_PARTS, UploadPlan, parse_part_numbers, plan_upload
 from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
 
@@ -48,9 +55,9 @@ from chalicelib.settings import get_settings
 COMPLETION_LEASE = timedelta(seconds=120)
 
 ENDED = {
-    "completed": "The upload is complete",
-    "failed": "The upload failed",
-    "aborted": "The upload was aborted",
+    UploadState.COMPLETED: "The upload is complete",
+    UploadState.FAILED: "The upload failed",
+    UploadState.ABORTED: "The upload was aborted",
 }
 
 MimeType = Annotated[str, Field(max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+(\s*;.*)?$")]
@@ -90,7 +97,7 @@ class Upload:
     part_count: int | None
     content_type: str | None
     checksum: str | None
-    state: str
+    state: UploadState
     version_id: str | None
     created: datetime
     expires: datetime
@@ -116,10 +123,6 @@ class SignedRequest:
     headers: dict[str, str]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def upload_from_item(item: UploadItem) -> Upload:
     return Upload(
         id=item.id,
@@ -131,7 +134,7 @@ def upload_from_item(item: UploadItem) -> Upload:
         part_count=_int_or_none(item.part_count),
         content_type=item.content_type,
         checksum=item.checksum,
-        state=item.state,
+        state=UploadState(item.state),
         version_id=item.version_id,
         created=item.created,
         expires=item.expires,
@@ -146,18 +149,44 @@ def _int_or_none(value: float | None) -> int | None:
     return None if value is None else int(value)
 
 
-def initiate_upload(principal: Principal, bucket_id: str, key: str, spec: NewUpload) -> Upload:
-    """The Invenio-style door: the client declares the size, Vellum plans the parts."""
-    bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
-    require_writable(bucket)
+def take_over(item: UploadItem, actions: list[Update], now: datetime) -> bool:
+    """Move an upload on from pending, or from a completion whose lease ran out (it crashed).
+
+    The one lease of the upload state machine, as one conditional write: False if another request
+    holds the upload now (a live completion, or a state it has already left for good).
+    """
+    try:
+        item.update(
+            actions=actions,
+            condition=(UploadItem.state == UploadState.PENDING)
+            | (
+                (UploadItem.state == UploadState.COMPLETING)
+                & (UploadItem.completing_since < now - COMPLETION_LEASE)
+            ),
+        )
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        return False
+    return True
+
+
+def initiate_upload(
+    principal: Principal, bucket_id: str, key: str, spec: NewUpload
+) -> tuple[Upload, list[SignedRequest]]:
+    """The Invenio-style door: the client declares the size, Vellum plans the parts. A single PUT
+    comes with its signed request, which saves the client a round trip."""
     plan = plan_upload(spec.size, spec.part_size, get_settings().multipart_threshold)
     kind = "multipart" if plan.multipart else "put"
-    return begin_upload(principal, bucket, key, kind, plan, spec.content_type, spec.checksum)
+    upload = begin_upload(principal, bucket_id, key, kind, plan, spec.content_type, spec.checksum)
+    if upload.multipart:
+        return upload, []
+    return sign_upload(principal, bucket_id, upload.key, upload.id, None)
 
 
 def begin_upload(
     principal: Principal,
-    bucket: Bucket,
+    bucket_id: str,
     key: str,
     kind: str,
     plan: UploadPlan | None,
@@ -165,6 +194,8 @@ def begin_upload(
     checksum: str | None = None,
 ) -> Upload:
     """Record an upload, reserving its quota now if its size is known (else at completion)."""
+    bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
+    require_writable(bucket)
     key = validate_key(key)
     if plan is not None and plan.size > bucket.file_size_limit:
         raise invalid_field(
@@ -175,7 +206,7 @@ def begin_upload(
     if reserved:
         reserve_bytes(bucket, reserved)
     settings = get_settings()
-    now = _now()
+    now = clock.now()
     file_id = str(uuid.uuid4())
     upload_id = str(uuid.uuid4())
     item = UploadItem(
@@ -229,11 +260,6 @@ def load_upload(bucket: Bucket, key: str, upload_id: str) -> UploadItem:
     return item
 
 
-def get_upload(principal: Principal, bucket_id: str, key: str, upload_id: str) -> Upload:
-    bucket = get_bucket(principal, bucket_id, Action.MULTIPART_READ)
-    return upload_from_item(load_upload(bucket, key, upload_id))
-
-
 def sign_upload(
     principal: Principal, bucket_id: str, key: str, upload_id: str, part_numbers: list[int] | None
 ) -> tuple[Upload, list[SignedRequest]]:
@@ -242,7 +268,7 @@ def sign_upload(
     require_writable(bucket)
     item = load_upload(bucket, key, upload_id)
     upload = upload_from_item(item)
-    if upload.state != "pending":
+    if upload.state != UploadState.PENDING:
         raise Conflict(f"{ENDED.get(upload.state, 'The upload is being completed')}: it takes no more bytes.")
     settings = get_settings()
     signer = storage.presigner()
@@ -292,6 +318,16 @@ def sign_upload(
     return upload, requests
 
 
+def sign_requested_parts(
+    principal: Principal, bucket_id: str, key: str, upload_id: str, requested: str
+) -> tuple[Upload, list[SignedRequest]]:
+    """Sign the parts a client names as ``partNumbers`` ("1-5,8"), within the upload's plan."""
+    bucket = get_bucket(principal, bucket_id, Action.MULTIPART_READ)
+    planned = _int_or_none(load_upload(bucket, key, upload_id).part_count)
+    numbers = parse_part_numbers(requested, planned or MAX_PARTS, get_settings().max_parts_per_signing)
+    return sign_upload(principal, bucket_id, key, upload_id, numbers)
+
+
 def presigned_post(upload: Upload) -> dict[str, Any]:
     """A browser form upload to S3 whose policy pins the key, the type and the allowed sizes."""
     settings = get_settings()
@@ -312,7 +348,7 @@ def upload_limit(bucket_id: str) -> int:
         raise NotFound("No bucket with this id.")
     free = bucket.quota_size - bucket.used if bucket.quota_size is not None else bucket.file_size_limit
     if free < 1:
-        raise invalid_field("size", "exceeds the bucket's quota: 0 bytes are left")
+        raise QuotaExceeded(0)
     return min(bucket.file_size_limit, free)
 
 
@@ -323,24 +359,36 @@ def _checksum_header(checksum: str | None) -> str | None:
     return base64.b64encode(bytes.fromhex(checksum.removeprefix("sha256:"))).decode("ascii")
 
 
-def uploaded_parts(
+def upload_progress(
     principal: Principal, bucket_id: str, key: str, upload_id: str
-) -> list[storage.StoredPart]:
-    """What S3 holds so far, so a client can resume after a crash."""
+) -> tuple[Upload, list[storage.StoredPart]]:
+    """The upload and what S3 holds of it so far, so a client can resume after a crash."""
     bucket = get_bucket(principal, bucket_id, Action.MULTIPART_READ)
     item = load_upload(bucket, key, upload_id)
-    if item.state != "pending":
-        return []
+    upload = upload_from_item(item)
+    if upload.state != UploadState.PENDING:
+        return upload, []
     if item.s3_upload_id is None:
         stored = storage.stat(item.s3_key)
-        return [] if stored is None else [storage.StoredPart(1, stored.etag, stored.size)]
-    return storage.list_parts(item.s3_key, item.s3_upload_id)
+        return upload, [] if stored is None else [storage.StoredPart(1, stored.etag, stored.size)]
+    return upload, storage.list_parts(item.s3_key, item.s3_upload_id)
+
+
+def _open_upload_items(bucket_id: str) -> Iterator[UploadItem]:
+    for item in UploadItem.query(
+        bucket_pk(bucket_id), UploadItem.sk.startswith(UPLOAD_PREFIX), consistent_read=True
+    ):
+        if item.state in OPEN_UPLOAD_STATES:
+            yield item
+
+
+def open_uploads(bucket_id: str) -> list[Upload]:
+    """The bucket's uploads in progress (pending, or being completed)."""
+    return [upload_from_item(item) for item in _open_upload_items(bucket_id)]
 
 
 def list_uploads(principal: Principal, bucket_id: str) -> list[Upload]:
-    bucket = get_bucket(principal, bucket_id, Action.BUCKET_LISTMULTIPARTS)
-    items = UploadItem.query(bucket_pk(bucket.id), UploadItem.sk.startswith("U#"), consistent_read=True)
-    return [upload_from_item(item) for item in items if item.state in ("pending", "completing")]
+    return open_uploads(get_bucket(principal, bucket_id, Action.BUCKET_LISTMULTIPARTS).id)
 
 
 def abort_upload(principal: Principal, bucket_id: str, key: str, upload_id: str) -> None:
@@ -348,8 +396,8 @@ def abort_upload(principal: Principal, bucket_id: str, key: str, upload_id: str)
     item = load_upload(bucket, key, upload_id)
     try:
         item.update(
-            actions=[UploadItem.state.set("aborted"), *LEAVE_EXPIRY_INDEX],
-            condition=UploadItem.state == "pending",
+            actions=[UploadItem.state.set(UploadState.ABORTED), *LEAVE_EXPIRY_INDEX],
+            condition=UploadItem.state == UploadState.PENDING,
         )
     except UpdateError:
         raise Conflict("Only an upload in progress can be aborted.") from None
@@ -366,21 +414,22 @@ def discard(item: UploadItem) -> None:
 
 
 def abandon(item: UploadItem, reason: str, now: datetime | None = None) -> bool:
-    """End an upload nobody will complete; False if a completion claimed it meanwhile (it wins).
+    """End an upload nobody will complete; False if a completion claimed it meanwhile (it wins)."""
+    actions: list[Update] = [
+        UploadItem.state.set(UploadState.ABORTED),
+        UploadItem.failure.set(reason),
+        *LEAVE_EXPIRY_INDEX,
+    ]
+    ended = take_over(item, actions, now or clock.now())
+    if ended:
+        discard(item)
+    return ended
 
-    A claim older than the completion lease is a crashed completion's, and does not count.
-    """
-    now = now or _now()
-    try:
-        item.update(
-            actions=[UploadItem.state.set("aborted"), UploadItem.failure.set(reason), *LEAVE_EXPIRY_INDEX],
-            condition=(UploadItem.state == "pending")
-            | ((UploadItem.state == "completing") & (UploadItem.completing_since < now - COMPLETION_LEASE)),
-        )
-    except UpdateError:
-        return False
-    discard(item)
-    return True
+
+def abandon_open_uploads(bucket_id: str, reason: str) -> None:
+    """End every upload still open in the bucket (a deleted bucket's, say)."""
+    for item in _open_upload_items(bucket_id):
+        abandon(item, reason)
 
 
 def expire_abandoned(now: datetime, limit: int = 100) -> int:

@@ -17,20 +17,20 @@ from typing import Any
 
 from cachetools import LRUCache, TTLCache
 from PIL import Image
-from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
 from chalicelib.errors import NotFound
 from chalicelib.files import storage
 from chalicelib.files.buckets import Bucket, load_bucket
-from chalicelib.files.models import FILE_SK, FileItem, ObjectVersionItem, bucket_pk, file_pk, head_sk
+from chalicelib.files.objects import find_version
+from chalicelib.files.stored import stored_file
 from chalicelib.iiif.geometry import ImagePlan, Limits, canonical_path, plan_image
 from chalicelib.iiif.info import ImageLimits, info_json
 from chalicelib.iiif.pyramid import cache_key, tile_plan
 from chalicelib.iiif.render import MEDIA_TYPES, Pixels, open_upright, render
 from chalicelib.iiif.request import ImageRequest
-from chalicelib.records.models import RECORD_SK, RecordItem, record_pk
+from chalicelib.records.service import record_licence
 from chalicelib.settings import get_settings
 
 NOT_AN_IMAGE = "No image with this identifier."
@@ -134,49 +134,32 @@ def find_image(principal: Principal, identifier: str) -> ImageSource:
 
 
 def _look_up(identifier: str) -> _Found:
-    found = list(ObjectVersionItem.by_version_id.query(f"VER#{identifier}", limit=1)) if identifier else []
-    if not found or found[0].delete_marker or found[0].file_id is None:
+    version = find_version(identifier)
+    if version is None or version.file_id is None:
         raise NotFound(NOT_AN_IMAGE)
-    version = found[0]
-    try:
-        head = ObjectVersionItem.get(bucket_pk(version.bucket_id), head_sk(version.key))
-        is_head = head.version_id == version.version_id
-    except DoesNotExist:
-        is_head = False
     bucket = load_bucket(version.bucket_id)
     if bucket is None:
         raise NotFound(NOT_AN_IMAGE)
-    try:
-        stored = FileItem.get(file_pk(version.file_id), FILE_SK)
-    except DoesNotExist:
-        raise NotFound(NOT_AN_IMAGE) from None
-    if not stored.image or stored.ingest != "done":
+    stored = stored_file(version.file_id)
+    if stored is None:
+        raise NotFound(NOT_AN_IMAGE)
+    image = stored.viewable_image
+    if image is None:
         raise NotFound("This file is not an image, or has not been ingested yet.")
     source = ImageSource(
         identifier=identifier,
         file_id=stored.id,
         s3_key=stored.s3_key,
-        width=int(stored.image["width"]),
-        height=int(stored.image["height"]),
-        levels=int(stored.levels),
-        thumbnails=list(stored.thumbnails or []),
-        public=bucket.public_read and is_head,
-        rights=_licence(bucket.record_id),
-        opaque=stored.image.get("mode") not in _WITH_ALPHA,
+        width=int(image["width"]),
+        height=int(image["height"]),
+        levels=stored.levels,
+        thumbnails=stored.thumbnails,
+        public=bucket.public_read and version.is_head,
+        # What info.json's rights takes: the owning record's licence, when it names one by URI.
+        rights=record_licence(bucket.record_id) if bucket.record_id else None,
+        opaque=image.get("mode") not in _WITH_ALPHA,
     )
-    return _Found(source, bucket, is_head)
-
-
-def _licence(record_id: str | None) -> str | None:
-    """The owning record's licence, when it names one by URI (what info.json's ``rights`` takes)."""
-    if record_id is None:
-        return None
-    try:
-        record = RecordItem.get(record_pk(record_id), RECORD_SK)
-    except DoesNotExist:
-        return None
-    licence = (record.metadata or {}).get("license")
-    return licence if isinstance(licence, str) and licence.startswith(("http://", "https://")) else None
+    return _Found(source, bucket, version.is_head)
 
 
 def image_info(source: ImageSource, version: str, service_id: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.auth.principal import Principal
-from chalicelib.files.models import FILE_SK, FileItem, file_pk
+from chalicelib.files.stored import stored_files
 from chalicelib.iiif.presentation import CanvasImage, manifest
 from chalicelib.records.files import entries
 from chalicelib.records.service import get_record
@@ -14,23 +14,22 @@ from chalicelib.records.service import get_record
 def record_manifest(principal: Principal, record_id: str, base: str) -> tuple[dict[str, Any], bool]:
     """The manifest, and whether anyone may see it (so shared caches may keep it)."""
     record = get_record(principal, record_id)
-    listed = entries(principal, record, record.files) or []
-    keys = [(file_pk(entry.version.file_id), FILE_SK) for entry in listed if entry.version.file_id]
-    stored = {item.id: item for item in FileItem.batch_get(keys)} if keys else {}
+    listed = entries(principal, record) or []
+    stored = stored_files([entry.version.file_id for entry in listed if entry.version.file_id])
     images = []
     for entry in listed:
-        facts = stored.get(entry.version.file_id or "")
-        if facts is None or not facts.image or facts.ingest != "done":
+        found = stored.get(entry.version.file_id or "")
+        image = found.viewable_image if found else None
+        if found is None or image is None:
             continue
-        thumbnails = facts.thumbnails or []
         label = entry.metadata.get("description") or entry.metadata.get("label") or entry.version.key
         images.append(
             CanvasImage(
                 identifier=entry.version.version_id,
-                width=int(facts.image["width"]),
-                height=int(facts.image["height"]),
+                width=int(image["width"]),
+                height=int(image["height"]),
                 label=str(label),
-                thumbnail=tuple(thumbnails[min(1, len(thumbnails) - 1)]) if thumbnails else None,
+                thumbnail=(found.thumbnail[0], found.thumbnail[1]) if found.thumbnail else None,
             )
         )
     public = record.public_read and record.access.get("files") == "public"

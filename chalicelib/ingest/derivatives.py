@@ -7,10 +7,8 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from pynamodb.exceptions import DoesNotExist
-
 from chalicelib.files import storage
-from chalicelib.files.models import FILE_SK, FileItem, file_pk
+from chalicelib.files.stored import record_derivatives, stored_file
 from chalicelib.iiif.pyramid import derivatives, thumbnail_plans
 from chalicelib.iiif.render import open_upright
 from chalicelib.observability import logger, metrics
@@ -23,12 +21,10 @@ MAX_WAITING = 4 * UPLOAD_THREADS
 
 def make_derivatives(file_id: str) -> int:
     """Store the image's derivatives once; return how many were written (0 when there was nothing to do)."""
-    try:
-        stored = FileItem.get(file_pk(file_id), FILE_SK, consistent_read=True)
-    except DoesNotExist:
-        return 0
-    if not stored.image or stored.ingest != "done" or stored.levels:
-        return 0  # not an image, refused, or done before (S3 and SQS repeat events)
+    stored = stored_file(file_id, consistent=True)
+    if stored is None or stored.viewable_image is None or stored.levels:
+        return 0  # unknown, not an image, refused, or done before (S3 and SQS repeat events)
+    image = stored.viewable_image
     settings = get_settings()
     written = levels = 0
     # The source goes to /tmp, not memory: Pillow decodes it from the file and closes it, so its
@@ -58,12 +54,12 @@ def make_derivatives(file_id: str) -> int:
         for future in waiting:
             future.result()
             written += 1
-    width, height = int(stored.image["width"]), int(stored.image["height"])
+    width, height = int(image["width"]), int(image["height"])
     thumbnails = [
         [plan.width, plan.height] for plan in thumbnail_plans(width, height, settings.thumbnail_sizes)
     ]
     # levels + 1: level 0 is the source itself, so a recorded count means "done" even for a small image.
-    stored.update(actions=[FileItem.levels.set(levels + 1), FileItem.thumbnails.set(thumbnails)])
+    record_derivatives(file_id, levels + 1, thumbnails)
     logger.info("image derivatives stored", extra={"file_id": file_id, "count": written, "levels": levels})
     metrics.add_metric(name="DerivativesStored", unit="Count", value=written)
     return written

@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
-from chalicelib.ingest.notices import FILE_RECORDED
+from chalicelib.files.notices import FILE_RECORDED
 
 
 class MalformedEvent(ValueError):

@@ -13,11 +13,11 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chalicelib.files import stored
 from chalicelib.files.completion import finalise_form_upload
 from chalicelib.files.integrity import check_file
-from chalicelib.ingest import claims
 from chalicelib.ingest.derivatives import make_derivatives
-from chalicelib.ingest.describe import describe_file, record_ingest_failure
+from chalicelib.ingest.describe import give_up, identify_file
 from chalicelib.ingest.events import LandedObject, RecordedFile, ingest_requests
 from chalicelib.observability import flush_metrics, logger, metrics, tracer
 from chalicelib.resources import DATA_PREFIX, INGEST_MAX_RECEIVE_COUNT
@@ -36,7 +36,7 @@ def object_landed(landed: LandedObject) -> None:
     if landed.bucket != get_settings().data_bucket or not landed.key.startswith(DATA_PREFIX):
         return
     # A browser form upload has no completion call: its object's arrival completes it. Other
-    # uploads are ingested on the notice their completion sends (chalicelib.ingest.notices).
+    # uploads are ingested on the notice their completion sends (chalicelib.files.notices).
     version = finalise_form_upload(landed.key)
     if version is not None:
         logger.info("form upload recorded", extra={"version_id": version.version_id, "key": version.key})
@@ -47,18 +47,18 @@ def object_landed(landed: LandedObject) -> None:
 def ingest_file(file_id: str) -> None:
     """Everything ingest does with a recorded file, once: verify what landed, describe it, and for
     an image store its derivatives."""
-    claimed = claims.claim(file_id)
+    claimed = stored.claim_ingest(file_id)
     if claimed is None:
         logger.info("ingest skipped: done, under way elsewhere, or no such file", extra={"file_id": file_id})
         return
     try:
         check_file(file_id)
-        describe_file(file_id)
+        identify_file(file_id)
         make_derivatives(file_id)
     except Exception:
-        claims.release(file_id, claimed)
+        stored.release_ingest(file_id, claimed)
         raise
-    claims.finish(file_id)
+    stored.finish_ingest(file_id)
 
 
 def record_handler(record: SQSRecord) -> None:  # Powertools requires the name "record"
@@ -69,9 +69,7 @@ def record_handler(record: SQSRecord) -> None:  # Powertools requires the name "
             except Exception as exc:
                 # The queue's last try: the message goes to the dead-letter queue, and the file says why.
                 if int(record.attributes.approximate_receive_count) >= INGEST_MAX_RECEIVE_COUNT:
-                    record_ingest_failure(
-                        request.file_id, f"ingest failed {INGEST_MAX_RECEIVE_COUNT} times: {exc}"
-                    )
+                    give_up(request.file_id, f"ingest failed {INGEST_MAX_RECEIVE_COUNT} times: {exc}")
                 raise
         else:
             object_landed(request)

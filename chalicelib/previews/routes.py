@@ -1,14 +1,34 @@
-"""/static: the scripts and libraries preview pages load (Chalice has no greedy path parameter,
-so one route per depth)."""
+"""Preview pages (an object's ``?preview``, a record's ``/preview/{key}``), and /static: the
+scripts and libraries they load (Chalice has no greedy path parameter, so one route per depth)."""
 
 from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.auth.context import current_principal
 from chalicelib.errors import NotFound
-from chalicelib.previews import assets
+from chalicelib.files.keys import decode_key
+from chalicelib.files.routes import GET_HANDLERS, on_object_query
+from chalicelib.links import base_url
+from chalicelib.previews import assets, service
 
 blueprint = Blueprint(__name__)
+
+
+@on_object_query(GET_HANDLERS, "preview")
+def preview_object(bucket_id: str, key: str, query: dict[str, str]) -> Response:
+    html, headers = service.preview_object(
+        current_principal(), bucket_id, key, query.get("versionId"), base_url(blueprint.current_request)
+    )
+    return Response(body=html.encode(), headers=dict(headers))
+
+
+@blueprint.route("/records/{record_id}/preview/{key}", methods=["GET"])
+def preview_record_file(record_id: str, key: str) -> Response:
+    html, headers = service.preview_record_file(
+        current_principal(), record_id, decode_key(key), base_url(blueprint.current_request)
+    )
+    return Response(body=html.encode(), headers=dict(headers))
 
 
 def _serve(*parts: str) -> Response:

@@ -8,19 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from pynamodb.exceptions import DoesNotExist
-
 from chalicelib.auth.principal import Principal
 from chalicelib.errors import NotFound
 from chalicelib.files import objects, storage
 from chalicelib.files.keys import encode_key
-from chalicelib.files.models import FILE_SK, FileItem, file_pk
 from chalicelib.observability import logger, metrics
 
 # Imported for what they register.
 from chalicelib.previews import archive, markdown, notebook, structured, tabular, text, viewers  # noqa: F401
 from chalicelib.previews.page import document, message
 from chalicelib.previews.registry import REGISTRY, Page, PreviewFile, Reader, Registry
+from chalicelib.records.service import get_record
 from chalicelib.settings import get_settings
 
 NO_PREVIEW = "No preview is available for this file: download it to open it."
@@ -75,14 +73,10 @@ def preview_object(
 ) -> tuple[str, dict[str, str]]:
     """The preview page of an object (its head, or one version) and its headers; in a record's
     pages when ``record_id`` is given (links to other files then stay in the record)."""
-    version = objects.read_object(principal, bucket_id, key, version_id)
+    version, stored = objects.describe_object(principal, bucket_id, key, version_id)
     if version.delete_marker or version.file_id is None:
         raise NotFound("This version is a delete marker: it has no content.")
-    try:
-        stored: FileItem | None = FileItem.get(file_pk(version.file_id), FILE_SK)
-    except DoesNotExist:
-        stored = None
-    image = stored.image if stored and stored.image and stored.ingest == "done" else None
+    image = stored.viewable_image if stored else None
     file = PreviewFile(
         key=version.key,
         size=version.size,
@@ -99,3 +93,12 @@ def preview_object(
     query = urlencode({"download": "", **({"versionId": version_id} if version_id else {})})
     download = f"{base}/files/{bucket_id}/{encode_key(version.key)}?{query}"
     return document(file, page, download=download, frame_ancestors=get_settings().preview_frame_ancestors)
+
+
+def preview_record_file(
+    principal: Principal, record_id: str, key: str, base: str
+) -> tuple[str, dict[str, str]]:
+    """The preview page of a record's file, with what the record says about it."""
+    record = get_record(principal, record_id)
+    described = record.files.get("metadata", {}).get(key, {})
+    return preview_object(principal, record.bucket_id, key, None, base, described, record_id=record.id)

@@ -12,14 +12,13 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.auth.policy import Action
 from chalicelib.auth.principal import Principal
 from chalicelib.errors import BadRequest, Forbidden, NotFound, invalid_field
 from chalicelib.files import objects
 from chalicelib.files.keys import validate_key
 from chalicelib.files.objects import ObjectVersion
-from chalicelib.records.models import RECORD_SK, RecordItem, record_pk
-from chalicelib.records.service import FROZEN, Record, get_record
+from chalicelib.records.models import RECORD_SK, RecordItem, RecordState, record_pk
+from chalicelib.records.service import Record, get_draft, get_record
 from chalicelib.settings import get_settings
 
 
@@ -29,7 +28,7 @@ class Entry:
     metadata: dict[str, Any]
 
 
-def entries(principal: Principal, record: Record, files: dict[str, Any]) -> list[Entry] | None:
+def entries(principal: Principal, record: Record) -> list[Entry] | None:
     """The record's files in its order (unlisted keys after, by key); None if the caller may not see them."""
     try:
         found: list[ObjectVersion] = []
@@ -44,17 +43,10 @@ def entries(principal: Principal, record: Record, files: dict[str, Any]) -> list
             cursor = page.cursor
     except NotFound:
         return None  # restricted files: their record may be visible, they are not
-    rank = {key: position for position, key in enumerate(files.get("order", []))}
+    rank = {key: position for position, key in enumerate(record.files.get("order", []))}
     found.sort(key=lambda version: (rank.get(version.key, len(rank)), version.key))
-    described = files.get("metadata", {})
+    described = record.files.get("metadata", {})
     return [Entry(version, described.get(version.key, {})) for version in found]
-
-
-def _draft(principal: Principal, record_id: str) -> Record:
-    record = get_record(principal, record_id, Action.RECORD_UPDATE)
-    if record.state != "draft":
-        raise Forbidden(FROZEN)
-    return record
 
 
 def _change_files(record: Record, change: dict[str, Any]) -> None:
@@ -63,15 +55,15 @@ def _change_files(record: Record, change: dict[str, Any]) -> None:
     try:
         item.update(
             actions=[RecordItem.files.set(files), RecordItem.revision_id.add(1)],
-            condition=(RecordItem.state == "draft") & (RecordItem.revision_id == item.revision_id),
+            condition=(RecordItem.state == RecordState.DRAFT) & (RecordItem.revision_id == item.revision_id),
         )
     except UpdateError:
         raise Forbidden("The record changed meanwhile (or was published); read it again.") from None
 
 
-def describe_file(principal: Principal, record_id: str, key: str, metadata: object) -> dict[str, Any]:
+def set_file_metadata(principal: Principal, record_id: str, key: str, metadata: object) -> dict[str, Any]:
     """Set a file's own metadata (a JSON object of limited size)."""
-    record = _draft(principal, record_id)
+    record = get_draft(principal, record_id)
     key = validate_key(key)
     if not isinstance(metadata, dict):
         raise BadRequest("A file's metadata is a JSON object.")
@@ -93,7 +85,7 @@ def file_metadata(principal: Principal, record_id: str, key: str) -> dict[str, A
 
 
 def order_files(principal: Principal, record_id: str, order: object) -> list[str]:
-    record = _draft(principal, record_id)
+    record = get_draft(principal, record_id)
     if (
         not isinstance(order, list)
         or not all(isinstance(key, str) for key in order)
@@ -104,3 +96,15 @@ def order_files(principal: Principal, record_id: str, order: object) -> list[str
         objects.head_version(record.bucket_id, validate_key(key, "order"))
     _change_files(record, {"order": order})
     return order
+
+
+def record_files(principal: Principal, record_id: str) -> tuple[Record, list[Entry] | None]:
+    """The record and its files' entries (None when the caller may not see them)."""
+    record = get_record(principal, record_id)
+    return record, entries(principal, record)
+
+
+def file_download_url(principal: Principal, record_id: str, key: str) -> str:
+    """A presigned GET of the record's file, if the caller may read both."""
+    record = get_record(principal, record_id)
+    return objects.download_url(principal, record.bucket_id, key, None, download=False)

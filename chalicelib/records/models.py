@@ -9,6 +9,8 @@ public ones newest first (PUBLIC / {created}#{id}), so no listing ever scans the
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -17,6 +19,14 @@ from chalicelib.settings import get_settings
 
 RECORD_SK = "#RECORD"
 PUBLIC_PK = "PUBLIC"
+
+
+class RecordState(StrEnum):
+    """draft -> published; an admin tombstones a published record."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    TOMBSTONED = "tombstoned"
 
 
 def record_pk(record_id: str) -> str:
@@ -59,7 +69,7 @@ class RecordItem(_RecordsTable):
     owner = UnicodeAttribute()
     metadata = JSONAttribute()
     revision_id = NumberAttribute(default=1)
-    state = UnicodeAttribute(default="draft")  # draft -> published; tombstoned by an admin
+    state = UnicodeAttribute(default=RecordState.DRAFT)
     bucket_id = UnicodeAttribute()
     access = JSONAttribute()  # {"record": "public" | "restricted", "files": "public" | "restricted"}
     created = UTCDateTimeAttribute()

@@ -9,71 +9,24 @@ from chalice.app import Blueprint, Response
 from pydantic import RootModel
 
 from chalicelib.auth.context import current_principal
-from chalicelib.auth.policy import Action
 from chalicelib.bodies import parse_body
 from chalicelib.cors import answer_preflights
-from chalicelib.errors import Forbidden, invalid_field
-from chalicelib.files import objects
+from chalicelib.errors import invalid_field
 from chalicelib.files import routes as files_routes
-from chalicelib.files.keys import decode_key, encode_key
-from chalicelib.files.serializers import timestamp
+from chalicelib.files.keys import decode_key
 from chalicelib.links import base_url
-from chalicelib.previews.service import preview_object
 from chalicelib.records import files, service, versions
+from chalicelib.records.serializers import files_json, record_json, record_summary_json
 
 blueprint = Blueprint(__name__)
 
 MAX_PAGE_SIZE = 100
 
 
-def record_json(record: service.Record, base: str) -> dict[str, Any]:
-    own = f"{base}/records/{record.id}"
-    listed = files.entries(current_principal(), record, record.files)
-    files_json: dict[str, Any] = {"enabled": True, "order": [entry.version.key for entry in listed or []]}
-    if listed is not None:
-        files_json["entries"] = {
-            entry.version.key: {
-                "key": entry.version.key,
-                "size": entry.version.size,
-                "checksum": entry.version.checksum,
-                "mimetype": entry.version.mimetype,
-                "version_id": entry.version.version_id,
-                "metadata": entry.metadata,
-                "links": {
-                    "content": f"{own}/files/{encode_key(entry.version.key)}/content",
-                    "preview": f"{own}/preview/{encode_key(entry.version.key)}",
-                },
-            }
-            for entry in listed
-        }
-    links = {
-        "self": own,
-        "files": f"{base}/files/{record.bucket_id}",
-        "publish": f"{own}/publish",
-        "versions": f"{own}/versions",
-        "latest": f"{base}/records/{record.parent_id}/latest",
-    }
-    if any((entry.version.mimetype or "").startswith("image/") for entry in listed or []):
-        links["iiif_manifest"] = f"{base}/iiif/presentation/{record.id}/manifest"
-    return {
-        "id": record.id,
-        "metadata": record.metadata,
-        "revision_id": record.revision_id,
-        "state": record.state,
-        "access": record.access,
-        "bucket_id": record.bucket_id,
-        "owners": sorted(record.owners),
-        "created": timestamp(record.created),
-        "updated": timestamp(record.updated),
-        "publication_date": record.publication_date,
-        "files": files_json,
-        "versions": {"parent": record.parent_id, "index": record.version_index},
-        "links": links,
-    }
-
-
 def _answer(record: service.Record, status: int = 200) -> Response:
-    body = record_json(record, base_url(blueprint.current_request))
+    """A record with its files' entries, as the caller may see them; its revision is the ETag."""
+    principal = current_principal()
+    body = record_json(record, files.entries(principal, record), base_url(blueprint.current_request))
     headers: dict[str, str | list[str]] = {"ETag": f'"{record.revision_id}"', "Cache-Control": "no-store"}
     if status == 201:
         headers["Location"] = body["links"]["self"]
@@ -105,7 +58,10 @@ def listing() -> Response:
     mine = query.get("owner") == "me"
     page = service.list_records(current_principal(), mine=mine, limit=int(text), cursor=query.get("cursor"))
     base = base_url(blueprint.current_request)
-    body: dict[str, Any] = {"records": [record_json(record, base) for record in page.records], "links": {}}
+    body: dict[str, Any] = {
+        "records": [record_summary_json(record, base) for record in page.records],
+        "links": {},
+    }
     if page.cursor:
         body["links"]["next"] = f"{base}/records?{urlencode({**query, 'cursor': page.cursor})}"
     return Response(body=body, headers={"Cache-Control": "no-store"})
@@ -145,7 +101,7 @@ def list_versions(record_id: str) -> Response:
     chain = versions.versions(current_principal(), record_id)
     body = [
         {
-            **record_json(version.record, base),
+            **record_summary_json(version.record, base),
             "versions": {"index": version.index, "is_latest": version.is_latest},
         }
         for version in chain
@@ -162,8 +118,8 @@ def latest(record_id: str) -> Response:
 
 @blueprint.route("/records/{record_id}/files", methods=["GET"])
 def list_files(record_id: str) -> Response:
-    record = service.get_record(current_principal(), record_id)
-    return Response(body=record_json(record, base_url(blueprint.current_request))["files"])
+    record, listed = files.record_files(current_principal(), record_id)
+    return Response(body=files_json(record, listed, base_url(blueprint.current_request)))
 
 
 @blueprint.route("/records/{record_id}/files", methods=["PUT"])
@@ -176,7 +132,9 @@ def order(record_id: str) -> Response:
 # the record's own checks: the same protocol, not a second implementation of it.
 @blueprint.route("/records/{record_id}/files/{key}", methods=["POST"])
 def post_file(record_id: str, key: str) -> Response:
-    response: Response = files_routes.post_object(_draft(record_id).bucket_id, key)
+    response: Response = files_routes.post_object(
+        service.get_draft(current_principal(), record_id).bucket_id, key
+    )
     return response
 
 
@@ -190,33 +148,16 @@ def get_file(record_id: str, key: str) -> Response:
 
 @blueprint.route("/records/{record_id}/files/{key}", methods=["DELETE"])
 def delete_file(record_id: str, key: str) -> Response:
-    response: Response = files_routes.delete_object(_draft(record_id).bucket_id, key)
+    response: Response = files_routes.delete_object(
+        service.get_draft(current_principal(), record_id).bucket_id, key
+    )
     return response
 
 
 @blueprint.route("/records/{record_id}/files/{key}/content", methods=["GET"])
 def content(record_id: str, key: str) -> Response:
-    record = service.get_record(current_principal(), record_id)
-    url = objects.download_url(current_principal(), record.bucket_id, decode_key(key), None, download=False)
+    url = files.file_download_url(current_principal(), record_id, decode_key(key))
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
-
-
-@blueprint.route("/records/{record_id}/preview/{key}", methods=["GET"])
-def preview(record_id: str, key: str) -> Response:
-    """The file's preview page, with what the record says about it."""
-    principal = current_principal()
-    record = service.get_record(principal, record_id)
-    object_key = decode_key(key)
-    html, headers = preview_object(
-        principal,
-        record.bucket_id,
-        object_key,
-        None,
-        base_url(blueprint.current_request),
-        record.files.get("metadata", {}).get(object_key, {}),
-        record_id=record.id,
-    )
-    return Response(body=html.encode(), headers=dict(headers))
 
 
 @blueprint.route("/records/{record_id}/files/{key}/metadata", methods=["GET"])
@@ -226,14 +167,9 @@ def read_file_metadata(record_id: str, key: str) -> Response:
 
 @blueprint.route("/records/{record_id}/files/{key}/metadata", methods=["PUT"])
 def write_file_metadata(record_id: str, key: str) -> Response:
-    return Response(body=files.describe_file(current_principal(), record_id, decode_key(key), _json_body()))
-
-
-def _draft(record_id: str) -> service.Record:
-    record = service.get_record(current_principal(), record_id, Action.RECORD_UPDATE)
-    if record.state != "draft":
-        raise Forbidden(service.FROZEN)
-    return record
+    return Response(
+        body=files.set_file_metadata(current_principal(), record_id, decode_key(key), _json_body())
+    )
 
 
 class JsonObject(RootModel[dict[str, Any]]):

@@ -7,20 +7,21 @@ revision id (a conditional write): a stale ``If-Match`` is refused, never silent
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action as Update
 
+from chalicelib import clock
 from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
+from chalicelib.cursors import decode_cursor, encode_cursor
+from chalicelib.dynamodb import transaction
 from chalicelib.errors import (
     BadRequest,
     Conflict,
@@ -29,21 +30,13 @@ from chalicelib.errors import (
     NotFound,
     PreconditionFailed,
     Unauthorized,
-    invalid_field,
 )
-from chalicelib.files import buckets
-from chalicelib.files.models import (
-    BUCKET_SK,
-    BucketItem,
-    ObjectVersionItem,
-    UploadItem,
-    bucket_pk,
-    transaction,
-)
+from chalicelib.files import buckets, objects, uploads
 from chalicelib.records.models import (
     PUBLIC_PK,
     RECORD_SK,
     RecordItem,
+    RecordState,
     VersionItem,
     chain_pk,
     chain_sk,
@@ -76,7 +69,7 @@ class Record:
     owner: str
     metadata: dict[str, Any]
     revision_id: int
-    state: str
+    state: RecordState
     bucket_id: str
     access: dict[str, str]
     created: datetime
@@ -93,7 +86,7 @@ class Record:
     @property
     def public_read(self) -> bool:
         # A draft is its owners' alone, whatever its access will be once published.
-        return self.state == "published" and self.access.get("record") == "public"
+        return self.state == RecordState.PUBLISHED and self.access.get("record") == "public"
 
 
 def from_item(item: RecordItem) -> Record:
@@ -102,7 +95,7 @@ def from_item(item: RecordItem) -> Record:
         owner=item.owner,
         metadata=dict(item.metadata),
         revision_id=int(item.revision_id),
-        state=item.state,
+        state=RecordState(item.state),
         bucket_id=item.bucket_id,
         access=dict(item.access),
         created=item.created,
@@ -114,17 +107,13 @@ def from_item(item: RecordItem) -> Record:
     )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def create_record(principal: Principal, spec: RecordSpec) -> Record:
     require(principal, Action.RECORD_CREATE, None)
     assert principal.sub is not None  # record-create needs a signed-in principal
     metadata = validate_metadata(spec.metadata)
     record_id = str(uuid.uuid4())
     bucket = buckets.create_bucket(principal, buckets.NewBucket(), record_id)
-    now = _now()
+    now = clock.now()
     item = new_record_item(record_id, principal.sub, metadata, bucket.id, spec.access.model_dump(), now)
     try:
         item.save(condition=RecordItem.pk.does_not_exist())
@@ -168,7 +157,7 @@ def _load(record_id: str) -> RecordItem:
 
 def get_record(principal: Principal, record_id: str, action: Action = Action.RECORD_READ) -> Record:
     item = _load(record_id)
-    if item.state == "tombstoned":
+    if item.state == RecordState.TOMBSTONED:
         raise Gone(f"This record was removed: {item.tombstone_reason}")
     record = from_item(item)
     try:
@@ -178,10 +167,16 @@ def get_record(principal: Principal, record_id: str, action: Action = Action.REC
     return record
 
 
-def update_record(principal: Principal, record_id: str, spec: RecordSpec, if_match: int | None) -> Record:
+def get_draft(principal: Principal, record_id: str) -> Record:
+    """The record, if ``principal`` may change it and it is still a draft (else 403: it is frozen)."""
     record = get_record(principal, record_id, Action.RECORD_UPDATE)
-    if record.state != "draft":
+    if record.state != RecordState.DRAFT:
         raise Forbidden(FROZEN)
+    return record
+
+
+def update_record(principal: Principal, record_id: str, spec: RecordSpec, if_match: int | None) -> Record:
+    record = get_draft(principal, record_id)
     metadata = validate_metadata(spec.metadata)
     expected = record.revision_id if if_match is None else if_match
     item = RecordItem(pk=record_pk(record.id), sk=RECORD_SK)
@@ -191,13 +186,13 @@ def update_record(principal: Principal, record_id: str, spec: RecordSpec, if_mat
                 RecordItem.metadata.set(metadata),
                 RecordItem.access.set(spec.access.model_dump()),
                 RecordItem.revision_id.add(1),
-                RecordItem.updated.set(_now()),
+                RecordItem.updated.set(clock.now()),
             ],
-            condition=(RecordItem.revision_id == expected) & (RecordItem.state == "draft"),
+            condition=(RecordItem.revision_id == expected) & (RecordItem.state == RecordState.DRAFT),
         )
     except UpdateError:
         current = from_item(_load(record.id))
-        if current.state != "draft":
+        if current.state != RecordState.DRAFT:
             raise Forbidden(FROZEN) from None
         raise PreconditionFailed(
             f"The record has changed: you edited revision {expected}, "
@@ -209,13 +204,15 @@ def update_record(principal: Principal, record_id: str, spec: RecordSpec, if_mat
 def delete_record(principal: Principal, record_id: str, reason: str | None = None) -> None:
     """Delete a draft; an admin may tombstone a published record (it then answers 410 with ``reason``)."""
     record = get_record(principal, record_id, Action.RECORD_DELETE)
-    if record.state == "published" and principal.is_admin:
+    if record.state == RecordState.PUBLISHED and principal.is_admin:
         _tombstone(record, reason or "Removed by an administrator.")
         return
-    if record.state != "draft":
+    if record.state != RecordState.DRAFT:
         raise Forbidden("A published record cannot be deleted; an admin may tombstone it.")
     try:
-        RecordItem(pk=record_pk(record.id), sk=RECORD_SK).delete(condition=RecordItem.state == "draft")
+        RecordItem(pk=record_pk(record.id), sk=RECORD_SK).delete(
+            condition=RecordItem.state == RecordState.DRAFT
+        )
     except DeleteError:
         raise Forbidden("A published record cannot be deleted; an admin may tombstone it.") from None
     buckets.delete_bucket(principal, record.bucket_id)
@@ -225,29 +222,27 @@ def _tombstone(record: Record, reason: str) -> None:
     # The files stay stored (other versions may share them) but are no longer anyone's to read.
     RecordItem(pk=record_pk(record.id), sk=RECORD_SK).update(
         actions=[
-            RecordItem.state.set("tombstoned"),
+            RecordItem.state.set(RecordState.TOMBSTONED),
             RecordItem.tombstone_reason.set(reason[:500]),
             RecordItem.gsi2pk.remove(),
             RecordItem.gsi2sk.remove(),
         ],
-        condition=RecordItem.state == "published",
+        condition=RecordItem.state == RecordState.PUBLISHED,
     )
-    BucketItem(pk=bucket_pk(record.bucket_id), sk=BUCKET_SK).update(
-        actions=[BucketItem.public_read.set(False)]
-    )
+    buckets.withdraw(record.bucket_id)
 
 
 def publish_record(principal: Principal, record_id: str) -> Record:
     """Validate, lock the bucket, freeze the record. Publishing twice is harmless; of two racing
     publishes one does it and both answer the published record."""
     record = get_record(principal, record_id, Action.RECORD_UPDATE)
-    if record.state == "published":
+    if record.state == RecordState.PUBLISHED:
         return record
     validate_metadata(record.metadata)
     _check_files(record)
-    now = _now()
+    now = clock.now()
     actions: list[Update] = [
-        RecordItem.state.set("published"),
+        RecordItem.state.set(RecordState.PUBLISHED),
         RecordItem.publication_date.set(now.date().isoformat()),
         RecordItem.updated.set(now),
         RecordItem.revision_id.add(1),
@@ -260,29 +255,19 @@ def publish_record(principal: Principal, record_id: str) -> Record:
         writes.update(
             RecordItem(pk=record_pk(record.id), sk=RECORD_SK),
             actions=actions,
-            condition=RecordItem.state == "draft",
+            condition=RecordItem.state == RecordState.DRAFT,
         )
         # Published files are anyone's when both the record and its files are public.
         public_files = record.access.get("record") == "public" and record.access.get("files") == "public"
-        writes.update(
-            BucketItem(pk=bucket_pk(record.bucket_id), sk=BUCKET_SK),
-            actions=[BucketItem.locked.set(True), BucketItem.public_read.set(public_files)],
-        )
+        buckets.lock_with(writes, record.bucket_id, public_read=public_files)
     return from_item(_load(record.id))
 
 
 def _check_files(record: Record) -> None:
-    pending = [
-        upload.id
-        for upload in UploadItem.query(bucket_pk(record.bucket_id), UploadItem.sk.startswith("U#"))
-        if upload.state in ("pending", "completing")
-    ]
+    pending = uploads.open_uploads(record.bucket_id)
     if pending:
         raise Conflict(f"The record has {len(pending)} upload(s) in progress: complete or abort them first.")
-    heads = ObjectVersionItem.query(
-        bucket_pk(record.bucket_id), ObjectVersionItem.sk.startswith("H#"), limit=1
-    )
-    if not list(heads):
+    if not objects.has_objects(record.bucket_id):
         raise BadRequest("A record is published with at least one file.")
 
 
@@ -296,22 +281,27 @@ def list_records(principal: Principal, *, mine: bool, limit: int, cursor: str | 
     """Newest first: the caller's own records (``mine``), else the published public ones."""
     if mine and principal.sub is None:
         raise Unauthorized("Sign in to list your records.")
-    index, key = (
-        (RecordItem.by_owner, owner_pk(principal.sub or "")) if mine else (RecordItem.public, PUBLIC_PK)
+    index, partition = (
+        (RecordItem.by_owner, ("gsi1pk", owner_pk(principal.sub or "")))
+        if mine
+        else (RecordItem.public, ("gsi2pk", PUBLIC_PK))
     )
-    results = index.query(key, scan_index_forward=False, limit=limit, last_evaluated_key=_decode(cursor, key))
+    results = index.query(
+        partition[1],
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=decode_cursor(cursor, partition),
+    )
     records = [from_item(item) for item in results]
-    last = results.last_evaluated_key
-    return RecordPage(records, base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None)
+    return RecordPage(records, encode_cursor(results.last_evaluated_key))
 
 
-def _decode(cursor: str | None, key: str) -> dict[str, Any] | None:
-    if not cursor:
-        return None
+def record_licence(record_id: str) -> str | None:
+    """The record's licence, when it names one by URI (what IIIF's ``rights`` takes); None if it
+    names none or there is no such record."""
     try:
-        last = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if key not in json.dumps(last):  # a cursor from another listing would read other records
-            raise ValueError(cursor)
-    except (ValueError, TypeError):
-        raise invalid_field("cursor", "is not a cursor this listing gave out") from None
-    return dict(last)
+        item = RecordItem.get(record_pk(record_id), RECORD_SK)
+    except DoesNotExist:
+        return None
+    licence = (item.metadata or {}).get("license")
+    return licence if isinstance(licence, str) and licence.startswith(("http://", "https://")) else None

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from pynamodb.exceptions import PutError
 
+from chalicelib import clock
 from chalicelib.auth.policy import Action, can
 from chalicelib.auth.principal import Principal
 from chalicelib.errors import Conflict, NotFound
@@ -20,6 +20,7 @@ from chalicelib.files.snapshots import snapshot_bucket
 from chalicelib.records.models import (
     RECORD_SK,
     RecordItem,
+    RecordState,
     VersionItem,
     chain_pk,
     chain_sk,
@@ -37,7 +38,7 @@ class Version:
 
 def new_version(principal: Principal, record_id: str) -> Record:
     source = get_record(principal, record_id, Action.RECORD_UPDATE)
-    if source.state != "published":
+    if source.state != RecordState.PUBLISHED:
         raise Conflict("Only a published record gets a new version: publish or edit this draft instead.")
     assert principal.sub is not None  # record-update is never granted to anonymous callers
     parent = source.parent_id
@@ -54,7 +55,7 @@ def new_version(principal: Principal, record_id: str) -> Record:
             "Another new version of this record was just started; read the versions again."
         ) from None
     bucket = snapshot_bucket(principal, source.bucket_id, new_id)
-    now = datetime.now(UTC)
+    now = clock.now()
     item = new_record_item(new_id, principal.sub, source.metadata, bucket.id, source.access, now)
     item.files, item.parent_id, item.version_index = source.files, parent, index
     item.save(condition=RecordItem.pk.does_not_exist())
@@ -71,7 +72,7 @@ def versions(principal: Principal, record_id: str) -> list[Version]:
     visible = sorted(
         (r for r in records if can(principal, Action.RECORD_READ, r)), key=lambda r: r.version_index
     )
-    published = [r for r in visible if r.state == "published"]
+    published = [r for r in visible if r.state == RecordState.PUBLISHED]
     newest = max(published, key=lambda r: r.version_index).id if published else None
     return [Version(r, r.version_index, r.id == newest) for r in visible]
 

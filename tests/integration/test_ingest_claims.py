@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
+from chalicelib.files import stored
 from chalicelib.files.models import FILE_SK, FileItem, file_pk
-from chalicelib.ingest import claims
 from chalicelib.settings import Settings
 from tests.conftest import drain
 from tests.integration.test_ingest_images import land, png
@@ -26,47 +26,49 @@ def file_id(moto_aws: Settings) -> str:
 
 
 def test_a_second_claim_while_the_first_is_under_way_is_refused(file_id: str) -> None:
-    assert claims.claim(file_id) is not None
+    assert stored.claim_ingest(file_id) is not None
 
-    assert claims.claim(file_id) is None
+    assert stored.claim_ingest(file_id) is None
 
 
 def test_a_finished_ingest_is_never_claimed_again(file_id: str) -> None:
-    claims.claim(file_id)
-    claims.finish(file_id)
+    stored.claim_ingest(file_id)
+    stored.finish_ingest(file_id)
 
-    assert claims.claim(file_id) is None
+    assert stored.claim_ingest(file_id) is None
 
 
 def test_a_failed_attempt_gives_its_claim_back_for_the_next_try(file_id: str) -> None:
-    claimed = claims.claim(file_id)
+    claimed = stored.claim_ingest(file_id)
     assert claimed is not None
 
-    claims.release(file_id, claimed)
+    stored.release_ingest(file_id, claimed)
 
-    assert claims.claim(file_id) is not None
+    assert stored.claim_ingest(file_id) is not None
 
 
 def test_a_claim_older_than_the_function_timeout_is_taken_over(file_id: str) -> None:
     FileItem(pk=file_pk(file_id), sk=FILE_SK).update(
-        actions=[FileItem.ingest_claimed_at.set(datetime.now(UTC) - claims.LEASE - claims.LEASE / 10)]
+        actions=[
+            FileItem.ingest_claimed_at.set(datetime.now(UTC) - stored.INGEST_LEASE - stored.INGEST_LEASE / 10)
+        ]
     )
 
-    assert claims.claim(file_id) is not None
+    assert stored.claim_ingest(file_id) is not None
 
 
 def test_a_release_never_takes_back_a_claim_another_attempt_holds(file_id: str) -> None:
-    stale = datetime.now(UTC) - 2 * claims.LEASE
+    stale = datetime.now(UTC) - 2 * stored.INGEST_LEASE
     FileItem(pk=file_pk(file_id), sk=FILE_SK).update(actions=[FileItem.ingest_claimed_at.set(stale)])
-    assert claims.claim(file_id) is not None  # a new attempt takes the dead one's claim over
+    assert stored.claim_ingest(file_id) is not None  # a new attempt takes the dead one's claim over
 
-    claims.release(file_id, stale)  # the dead attempt, coming back late
+    stored.release_ingest(file_id, stale)  # the dead attempt, coming back late
 
-    assert claims.claim(file_id) is None
+    assert stored.claim_ingest(file_id) is None
 
 
 def test_a_file_not_recorded_yet_is_not_claimed(moto_aws: Settings) -> None:
-    assert claims.claim("no-such-file") is None
+    assert stored.claim_ingest("no-such-file") is None
 
 
 def test_a_notice_delivered_again_after_ingest_changes_nothing(api: Client, pump: Any) -> None:

@@ -72,7 +72,7 @@ def test_a_file_ingest_keeps_failing_on_lands_in_the_dlq_with_the_failure_record
     def broken(file_id: str) -> None:
         raise RuntimeError("the disk is on fire")
 
-    monkeypatch.setattr(handler, "describe_file", broken)
+    monkeypatch.setattr(handler, "identify_file", broken)
     bucket = new_bucket(api)
     drain(pump)
     upload = initiate(api, bucket, 3, key="doomed.bin")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalice.test import Client
+from PIL import Image
 
 from chalicelib import aws
-from chalicelib.files import jobs
+from chalicelib.files import jobs, stored
 from chalicelib.files.models import FileItem, ObjectVersionItem, bucket_pk, head_sk
 from chalicelib.files.planning import MiB
 from chalicelib.files.uploads import expire_abandoned
@@ -181,11 +183,46 @@ def test_purging_keeps_bytes_another_version_still_names(api: Client) -> None:
     assert aws.s3().get_object(Bucket="vellum-local-data", Key=key)["Body"].read() == b"shared"
 
 
-def test_monitoring_ingests_files_whose_notice_never_arrived(api: Client) -> None:
+def test_monitoring_ingests_an_image_whose_notice_was_lost(api: Client, pump: Any) -> None:
+    bucket = new_bucket(api, public_read=True)
+    drain(pump)
+    picture = io.BytesIO()
+    Image.new("RGB", (1300, 900), (20, 120, 200)).save(picture, format="PNG")
+    version = store(api, bucket, "lost.png", picture.getvalue())
+    queue = aws.sqs().get_queue_url(QueueName="vellum-local-ingest")["QueueUrl"]
+    aws.sqs().purge_queue(QueueUrl=queue)  # the completion's notice is lost
+    drain(pump)
+    assert meta(api, bucket, "lost.png")["ingest"] == {"state": "pending"}
+
+    jobs.monitor_integrity()
+    drain(pump)  # the job announced the file again: ingest runs in full
+
+    ingested = meta(api, bucket, "lost.png")
+    assert ingested["ingest"] == {
+        "state": "done",
+        "type": "image/png",
+        "image": {"width": 1300, "height": 900},
+        "thumbnail": [256, 177],
+    }
+    file_id = stored_key(api, bucket, "lost.png").removeprefix("data/")
+    assert stored.claim_ingest(file_id) is None  # finished: ingested_at is set, nothing to claim
+    derivatives = aws.s3().list_objects_v2(Bucket="vellum-local-data", Prefix=f"derivatives/{file_id}/")
+    assert derivatives["KeyCount"] > 10  # tiles, levels and thumbnails
+    tile = api.http.get(
+        f"/iiif/3/{version['version_id']}/0,0,512,512/512,/0/default.jpg", headers={"Accept": "image/jpeg"}
+    )
+    assert tile.status_code == 200
+    assert Image.open(io.BytesIO(tile.body)).size == (512, 512)
+
+
+def test_monitoring_leaves_files_that_ingest_has_done_alone(api: Client, pump: Any) -> None:
     bucket = new_bucket(api)
-    store(api, bucket, "doc.txt", b"not ingested yet")  # no pump runs here: the notice waits unread
-    assert meta(api, bucket, "doc.txt")["ingest"] == {"state": "pending"}
+    drain(pump)
+    store(api, bucket, "doc.txt", b"ingested")
+    drain(pump)
+    queue = aws.sqs().get_queue_url(QueueName="vellum-local-ingest")["QueueUrl"]
 
     jobs.monitor_integrity()
 
-    assert meta(api, bucket, "doc.txt")["ingest"] == {"state": "done", "type": "application/octet-stream"}
+    waiting = aws.sqs().get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])
+    assert waiting["Attributes"]["ApproximateNumberOfMessages"] == "0"

@@ -6,6 +6,7 @@ import json
 import threading
 from typing import Any
 
+import pytest
 from chalice.test import Client
 
 from chalicelib.auth.principal import Principal
@@ -181,6 +182,38 @@ def test_listings_page_with_a_cursor(api: Client) -> None:
     rest = call(api, "get", first_page["links"]["next"].split("localhost", 1)[1])[1]
 
     assert [r["metadata"]["title"] for r in first_page["records"] + rest["records"]] == ["r2", "r1", "r0"]
+
+
+def test_a_listing_shows_records_without_reading_their_files(
+    api: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.files import objects
+
+    for number in range(3):
+        add_file(api, create(api, {"title": f"r{number}"}))
+    listings: list[str] = []
+    real = objects.list_objects
+    monkeypatch.setattr(
+        objects, "list_objects", lambda *args, **kwargs: listings.append(args[1]) or real(*args, **kwargs)
+    )
+
+    listed = call(api, "get", "/records?owner=me")[1]["records"]
+    assert listings == []  # one query for the page, none per record
+    assert [record["files"] for record in listed] == [{"enabled": True}] * 3
+    one = call(api, "get", listed[0]["links"]["self"].split("localhost", 1)[1])[1]
+    assert set(one["files"]["entries"]) == {"data.csv"}
+    assert listings == [one["bucket_id"]]
+
+
+def test_a_cursor_from_another_listing_is_refused(api: Client) -> None:
+    for number in range(3):
+        create(api, {"title": f"r{number}"})
+    mine = call(api, "get", "/records?owner=me&limit=2")[1]
+    cursor = mine["links"]["next"].split("cursor=", 1)[1]
+
+    status, refusal, _ = call(api, "get", f"/records?cursor={cursor}")
+    assert (status, refusal["errors"][0]["field"]) == (400, "cursor")
+    assert call(api, "get", f"/records?owner=me&cursor={cursor}", headers=BOB)[0] == 400
 
 
 def test_listing_my_records_needs_a_sign_in(api: Client) -> None:

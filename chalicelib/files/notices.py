@@ -4,8 +4,10 @@ S3 announces an object when its bytes land, which for most uploads is before Vel
 the completion (a single PUT lands before the client completes; S3 assembles a multipart file
 before the completion's transaction). Ingest therefore works on recorded files only, announced by
 this notice right after the completion's transaction; S3's own events complete browser form
-uploads, which have no completion call. A notice that is lost (the send failing after the
-transaction) is made up by the integrity job, which also ingests files still pending.
+uploads, which have no completion call. The files domain sends the notice and the ingest
+handler reads it, so the message type lives here, below both. A notice that is lost (the send
+failing after the transaction) is sent again by the integrity job for every file it finds still
+waiting for ingest: ingest then runs in full, as for any other notice.
 """
 
 from __future__ import annotations

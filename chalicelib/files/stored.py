@@ -1,0 +1,156 @@
+"""Stored files: the bytes behind versions, and what ingest learnt of them.
+
+The one door to the files table's file items for the other domains: IIIF, previews and
+manifests read a ``StoredFile``; ingest claims a file and records what it found through the verbs
+here, never through the item itself.
+
+One ingest of a file at a time, and only once: S3 and SQS deliver messages more than once. A
+claim is a conditional write on the file's item, so two deliveries of the same notice never both
+hash, describe and tile the same bytes (a file id names one upload's bytes for good). A claim
+older than the ingest function's timeout belongs to an attempt that is certainly dead, and may be
+taken over; a failed attempt gives its claim back at once, so the queue's next try can run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
+
+from chalicelib import clock
+from chalicelib.dynamodb import condition_failed
+from chalicelib.files.models import FILE_SK, FileItem, IngestState, file_pk
+from chalicelib.resources import INGEST_FUNCTION_TIMEOUT_SECONDS
+
+INGEST_LEASE = timedelta(seconds=INGEST_FUNCTION_TIMEOUT_SECONDS)
+MAX_REASON_CHARS = 500
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    id: str
+    s3_key: str
+    size: int
+    checksum: str | None
+    ingest: IngestState
+    ingest_failure: str | None
+    sniffed_type: str | None
+    image: dict[str, Any] | None  # ingest's facts of an image (chalicelib.ingest.media.ImageFacts)
+    levels: int  # downscaled levels stored, the source itself included (0: none yet)
+    thumbnails: list[list[int]]
+    last_check_at: datetime | None
+    last_check: bool | None  # None: not checked yet
+
+    @property
+    def viewable_image(self) -> dict[str, Any] | None:
+        """The image's facts once ingest has described it, else None (not an image, or not yet)."""
+        return self.image if self.image and self.ingest == IngestState.DONE else None
+
+    @property
+    def thumbnail(self) -> list[int] | None:
+        """The stored thumbnail a listing shows: the second smallest, when there are two."""
+        return self.thumbnails[min(1, len(self.thumbnails) - 1)] if self.thumbnails else None
+
+
+def _from_item(item: FileItem) -> StoredFile:
+    return StoredFile(
+        id=item.id,
+        s3_key=item.s3_key,
+        size=int(item.size),
+        checksum=item.checksum,
+        ingest=IngestState(item.ingest),
+        ingest_failure=item.ingest_failure,
+        sniffed_type=item.sniffed_type,
+        image=dict(item.image) if item.image else None,
+        levels=int(item.levels),
+        thumbnails=[list(size) for size in item.thumbnails or []],
+        last_check_at=item.last_check_at,
+        last_check=item.last_check,
+    )
+
+
+def stored_file(file_id: str, *, consistent: bool = False) -> StoredFile | None:
+    """The stored file, or None if Vellum has no record of it (yet)."""
+    try:
+        return _from_item(FileItem.get(file_pk(file_id), FILE_SK, consistent_read=consistent))
+    except DoesNotExist:
+        return None
+
+
+def stored_files(file_ids: list[str]) -> dict[str, StoredFile]:
+    """The stored files of ``file_ids`` that exist, by id, in one batch read."""
+    keys = [(file_pk(file_id), FILE_SK) for file_id in dict.fromkeys(file_ids)]
+    return {item.id: _from_item(item) for item in FileItem.batch_get(keys)} if keys else {}
+
+
+def _item(file_id: str) -> FileItem:
+    return FileItem(pk=file_pk(file_id), sk=FILE_SK)
+
+
+def claim_ingest(file_id: str) -> datetime | None:
+    """Claim the file's ingest; None if it is done, under way elsewhere, or not recorded (yet)."""
+    now = clock.now()
+    try:
+        _item(file_id).update(
+            actions=[FileItem.ingest_claimed_at.set(now)],
+            condition=FileItem.pk.exists()
+            & FileItem.ingested_at.does_not_exist()
+            & (
+                FileItem.ingest_claimed_at.does_not_exist()
+                | (FileItem.ingest_claimed_at < now - INGEST_LEASE)
+            ),
+        )
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return None
+        raise
+    return now
+
+
+def finish_ingest(file_id: str) -> None:
+    _item(file_id).update(
+        actions=[FileItem.ingested_at.set(clock.now()), FileItem.ingest_claimed_at.remove()]
+    )
+
+
+def release_ingest(file_id: str, claimed: datetime) -> None:
+    """Give the claim back after a failed attempt, unless another attempt has taken it over."""
+    try:
+        _item(file_id).update(
+            actions=[FileItem.ingest_claimed_at.remove()], condition=FileItem.ingest_claimed_at == claimed
+        )
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+
+
+def record_identity(file_id: str, sniffed_type: str, image: dict[str, Any] | None) -> None:
+    """What the bytes are (and, for an image, its facts): the file is described."""
+    actions: list[Action] = [FileItem.sniffed_type.set(sniffed_type), FileItem.ingest.set(IngestState.DONE)]
+    if image is not None:
+        actions.append(FileItem.image.set(image))
+    _item(file_id).update(actions=actions, condition=FileItem.pk.exists())
+
+
+def record_ingest_failure(file_id: str, reason: str, sniffed_type: str | None = None) -> None:
+    """Show on the file why ingest gave up on it."""
+    actions: list[Action] = [
+        FileItem.ingest.set(IngestState.FAILED),
+        FileItem.ingest_failure.set(reason[:MAX_REASON_CHARS]),
+    ]
+    if sniffed_type is not None:
+        actions.append(FileItem.sniffed_type.set(sniffed_type))
+    _item(file_id).update(actions=actions, condition=FileItem.pk.exists())
+
+
+def record_derivatives(file_id: str, levels: int, thumbnails: list[list[int]]) -> None:
+    """The image's derivatives are stored: its level count (source included) and thumbnail sizes."""
+    _item(file_id).update(actions=[FileItem.levels.set(levels), FileItem.thumbnails.set(thumbnails)])
+
+
+def ingest_pending(file_ids: list[str]) -> list[str]:
+    """Those of ``file_ids`` that ingest has not described yet."""
+    return [found.id for found in stored_files(file_ids).values() if found.ingest == IngestState.PENDING]
