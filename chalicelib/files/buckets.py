@@ -126,6 +126,13 @@ def require_writable(bucket: Bucket) -> None:
         raise Forbidden("The bucket is locked: its files cannot change.")
 
 
+def writable_bucket(principal: Principal, bucket_id: str, action: Action = Action.BUCKET_UPDATE) -> Bucket:
+    """The bucket, if ``principal`` may do ``action`` on it and it is not locked (its files may change)."""
+    bucket = get_bucket(principal, bucket_id, action)
+    require_writable(bucket)
+    return bucket
+
+
 def update_bucket(principal: Principal, bucket_id: str, changes: BucketChanges) -> Bucket:
     bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
     if bucket.locked and not principal.is_admin:
@@ -210,8 +217,7 @@ def release_bytes(bucket_id: str, nbytes: int) -> None:
 
 
 def set_bucket_tags(principal: Principal, bucket_id: str, tags: dict[str, str]) -> Bucket:
-    bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
-    require_writable(bucket)
+    bucket = writable_bucket(principal, bucket_id)
     item = BucketItem(pk=bucket_pk(bucket.id), sk=BUCKET_SK)
     item.update(actions=[BucketItem.tags.set(tags), BucketItem.updated.set(clock.now())])
     return _from_item(item)

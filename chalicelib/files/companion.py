@@ -25,6 +25,7 @@ from chalicelib.bodies import parse_body
 from chalicelib.cors import answer_preflights
 from chalicelib.errors import NotFound, VellumError, error_body, invalid_field
 from chalicelib.files import completion, uploads
+from chalicelib.files.buckets import writable_bucket
 from chalicelib.files.models import UploadState
 from chalicelib.files.planning import MAX_PARTS, MIN_PART_SIZE, UploadPlan, parse_part_numbers, plan_upload
 from chalicelib.files.serializers import object_url
@@ -110,14 +111,13 @@ def _query() -> dict[str, str]:
 def form_upload() -> dict[str, Any]:
     """A single upload from a browser: a presigned POST form, recorded by ingest when S3 has it."""
     query = _query()
+    bucket = writable_bucket(current_principal(), query.get("metadata[bucket]", ""))
     size = _declared_size(query.get("metadata[size]"))
     key = query.get("metadata[key]") or query.get("filename", "")
     plan = UploadPlan(size, size, 1) if size else None
     if plan is None and "metadata[size]" in query:
         raise invalid_field("metadata.size", "must be at least 1 byte")
-    upload = uploads.begin_upload(
-        current_principal(), query.get("metadata[bucket]", ""), key, "post", plan, query.get("type") or None
-    )
+    upload = uploads.begin_upload(current_principal(), bucket, key, "post", plan, query.get("type") or None)
     return {**uploads.presigned_post(upload), "headers": {}}
 
 
@@ -125,11 +125,11 @@ def form_upload() -> dict[str, Any]:
 @companion_errors
 def start_multipart() -> dict[str, str]:
     spec = parse_body(NewMultipart, blueprint.current_request)
+    bucket = writable_bucket(current_principal(), str(spec.metadata.get("bucket", "")))
     plan = _uppy_plan(_declared_size(spec.metadata.get("size")))
     key = str(spec.metadata.get("key") or spec.filename)
-    bucket_id = str(spec.metadata.get("bucket", ""))
-    upload = uploads.begin_upload(current_principal(), bucket_id, key, "multipart", plan, spec.type or None)
-    return {"key": upload.key, "uploadId": f"{upload.bucket_id}.{upload.id}", "bucket": upload.bucket_id}
+    upload = uploads.begin_upload(current_principal(), bucket, key, "multipart", plan, spec.type or None)
+    return {"key": upload.key, "uploadId": f"{bucket.id}.{upload.id}", "bucket": bucket.id}
 
 
 @blueprint.route("/s3/multipart/{upload_id}/batch", methods=["GET"])

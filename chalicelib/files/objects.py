@@ -14,7 +14,7 @@ from chalicelib.cursors import decode_cursor, encode_cursor
 from chalicelib.dynamodb import transaction
 from chalicelib.errors import Conflict, NotFound, invalid_field
 from chalicelib.files import storage
-from chalicelib.files.buckets import Bucket, get_bucket, release_bytes, require_writable, reserve_bytes
+from chalicelib.files.buckets import Bucket, get_bucket, release_bytes, reserve_bytes, writable_bucket
 from chalicelib.files.downloads import response_headers
 from chalicelib.files.keys import validate_key
 from chalicelib.files.models import (
@@ -207,8 +207,7 @@ def _head_version_ids(bucket_id: str, keys: set[str]) -> dict[str, str]:
 
 def delete_object(principal: Principal, bucket_id: str, key: str) -> ObjectVersion:
     """A delete marker becomes the key's newest version; the older versions and their bytes stay."""
-    bucket = get_bucket(principal, bucket_id, Action.OBJECT_DELETE)
-    require_writable(bucket)
+    bucket = writable_bucket(principal, bucket_id, Action.OBJECT_DELETE)
     head = head_version(bucket.id, validate_key(key))
     marker = ObjectVersion(
         bucket_id=bucket.id,
@@ -237,8 +236,7 @@ def delete_object(principal: Principal, bucket_id: str, key: str) -> ObjectVersi
 
 def delete_version(principal: Principal, bucket_id: str, key: str, version_id: str) -> None:
     """Remove one version for good; its bytes go once no version (here or in a snapshot) names them."""
-    bucket = get_bucket(principal, bucket_id, Action.OBJECT_DELETE_VERSION)
-    require_writable(bucket)
+    bucket = writable_bucket(principal, bucket_id, Action.OBJECT_DELETE_VERSION)
     version = get_version(bucket.id, validate_key(key), version_id)
     older = [
         item
@@ -293,8 +291,7 @@ def set_tags(
     principal: Principal, bucket_id: str, key: str, version_id: str | None, tags: dict[str, str]
 ) -> ObjectVersion:
     """Replace the tags of the head version (or of ``version_id``)."""
-    bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
-    require_writable(bucket)
+    bucket = writable_bucket(principal, bucket_id)
     key = validate_key(key)
     version = get_version(bucket.id, key, version_id) if version_id else head_version(bucket.id, key)
     with transaction() as writes:
@@ -315,8 +312,7 @@ def set_tags(
 def rename_object(principal: Principal, bucket_id: str, key: str, new_key: str) -> ObjectVersion:
     """Give a file a new key: a new version at ``new_key`` naming the same stored bytes (none are
     copied), and a delete marker at the old key, whose versions stay."""
-    bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
-    require_writable(bucket)
+    bucket = writable_bucket(principal, bucket_id)
     key, new_key = validate_key(key), validate_key(new_key, "to")
     if key == new_key:
         raise invalid_field("to", "is the key the file already has")

@@ -31,8 +31,8 @@ from chalicelib.files.buckets import (
     get_bucket,
     load_bucket,
     release_bytes,
-    require_writable,
     reserve_bytes,
+    writable_bucket,
 )
 from chalicelib.files.keys import validate_key
 from chalicelib.files.models import (
@@ -176,9 +176,10 @@ def initiate_upload(
 ) -> tuple[Upload, list[SignedRequest]]:
     """The Invenio-style door: the client declares the size, Vellum plans the parts. A single PUT
     comes with its signed request, which saves the client a round trip."""
+    bucket = writable_bucket(principal, bucket_id)
     plan = plan_upload(spec.size, spec.part_size, get_settings().multipart_threshold)
     kind = "multipart" if plan.multipart else "put"
-    upload = begin_upload(principal, bucket_id, key, kind, plan, spec.content_type, spec.checksum)
+    upload = begin_upload(principal, bucket, key, kind, plan, spec.content_type, spec.checksum)
     if upload.multipart:
         return upload, []
     return sign_upload(principal, bucket_id, upload.key, upload.id, None)
@@ -186,7 +187,7 @@ def initiate_upload(
 
 def begin_upload(
     principal: Principal,
-    bucket_id: str,
+    bucket: Bucket,
     key: str,
     kind: str,
     plan: UploadPlan | None,
@@ -194,8 +195,6 @@ def begin_upload(
     checksum: str | None = None,
 ) -> Upload:
     """Record an upload, reserving its quota now if its size is known (else at completion)."""
-    bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
-    require_writable(bucket)
     key = validate_key(key)
     if plan is not None and plan.size > bucket.file_size_limit:
         raise invalid_field(
@@ -264,8 +263,7 @@ def sign_upload(
     principal: Principal, bucket_id: str, key: str, upload_id: str, part_numbers: list[int] | None
 ) -> tuple[Upload, list[SignedRequest]]:
     """Presigned requests for the given parts (or the single PUT), each pinning its exact size."""
-    bucket = get_bucket(principal, bucket_id, Action.BUCKET_UPDATE)
-    require_writable(bucket)
+    bucket = writable_bucket(principal, bucket_id)
     item = load_upload(bucket, key, upload_id)
     upload = upload_from_item(item)
     if upload.state != UploadState.PENDING:
