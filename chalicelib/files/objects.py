@@ -104,27 +104,24 @@ def get_version(bucket_id: str, key: str, version_id: str) -> ObjectVersion:
         item = ObjectVersionItem.get(bucket_pk(bucket_id), version_sk(key, version_id), consistent_read=True)
     except ObjectVersionItem.DoesNotExist:
         raise NotFound("No such version of this object.") from None
-    try:
-        head = ObjectVersionItem.get(bucket_pk(bucket_id), head_sk(key), consistent_read=True)
-        is_head = head.version_id == item.version_id
-    except ObjectVersionItem.DoesNotExist:
-        is_head = False
-    return from_item(item, is_head=is_head)
+    return _with_head_flag(item, consistent=True)
 
 
 def find_version(version_id: str) -> ObjectVersion | None:
     """The version with this id, in whichever bucket it is (ids are unique), or None."""
-    found = (
-        list(ObjectVersionItem.by_version_id.query(version_gsi1pk(version_id), limit=1)) if version_id else []
-    )
-    if not found:
+    if not version_id:
         return None
+    found = next(iter(ObjectVersionItem.by_version_id.query(version_gsi1pk(version_id), limit=1)), None)
+    return _with_head_flag(found, consistent=False) if found else None
+
+
+def _with_head_flag(item: ObjectVersionItem, *, consistent: bool) -> ObjectVersion:
     try:
-        head = ObjectVersionItem.get(bucket_pk(found[0].bucket_id), head_sk(found[0].key))
-        is_head = head.version_id == found[0].version_id
+        head = ObjectVersionItem.get(bucket_pk(item.bucket_id), head_sk(item.key), consistent_read=consistent)
+        is_head = head.version_id == item.version_id
     except DoesNotExist:
         is_head = False
-    return from_item(found[0], is_head=is_head)
+    return from_item(item, is_head=is_head)
 
 
 def has_objects(bucket_id: str) -> bool:
