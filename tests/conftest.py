@@ -74,13 +74,6 @@ def moto_aws(local_env: Settings) -> Iterator[Settings]:
         yield local_env
 
 
-def bearer(user: str, *, admin: bool = False) -> dict[str, str]:
-    """An Authorization header for ``user`` on the local stage."""
-    from chalicelib.auth.tokens import issue_local_token
-
-    return {"Authorization": f"Bearer {issue_local_token(LOCAL_SECRET, user, ['admin'] if admin else [])}"}
-
-
 @pytest.fixture
 def api(moto_aws: Settings) -> Iterator[Client]:
     """The real app behind Chalice's test client, on moto."""
@@ -99,12 +92,6 @@ def pump(moto_aws: Settings) -> EventPump:
     return EventPump(
         moto_aws.ingest_queue, app_module.ingest, batch_size=10, region=moto_aws.region, retry_delay_seconds=0
     )
-
-
-def drain(pump: EventPump) -> None:
-    """Deliver every message waiting on the queue."""
-    while pump.poll_once(wait_seconds=0):
-        pass
 
 
 # One embedded stack for the whole session, shared by the e2e and browser suites: a session fixture

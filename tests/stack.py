@@ -75,6 +75,19 @@ class Stack:
         raise AssertionError(f"no log record with {fields} in:\n{self.log.read_text()[-3000:]}")
 
 
+def make_token(stack: Stack, user: str, admin: bool = False) -> str:
+    command = [sys.executable, "-m", "local.token", user] + (["--admin"] if admin else [])
+    result = subprocess.run(
+        command,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "VELLUM_LOCAL_STATE": str(stack.state)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     directory = tmp_path_factory.mktemp("stack")

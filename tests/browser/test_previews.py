@@ -16,9 +16,8 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Page
 
 from chalicelib.files.keys import encode_key
-from tests.e2e.test_local_stack import make_token
-from tests.stack import Stack
-from tests.unit.test_previews import hostile_notebook
+from tests.helpers import hostile_notebook
+from tests.stack import Stack, make_token
 
 pytestmark = pytest.mark.e2e
 

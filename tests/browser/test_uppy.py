@@ -31,8 +31,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from chalicelib.files.keys import encode_key
 from tests.browser.conftest import PageWatch
 from tests.browser.front import Exchange, Front
-from tests.e2e.test_local_stack import make_token
-from tests.stack import Stack
+from tests.stack import Stack, make_token
 
 pytestmark = pytest.mark.e2e
 

@@ -12,8 +12,7 @@ import requests
 from PIL import Image
 
 from chalicelib.files.keys import encode_key
-from tests.e2e.test_local_stack import make_token
-from tests.stack import Stack
+from tests.stack import Stack, make_token
 
 pytestmark = pytest.mark.e2e
 

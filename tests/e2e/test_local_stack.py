@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
 from local.environment import ROOT
-from tests.stack import Stack
+from tests.stack import Stack, make_token
 
 pytestmark = pytest.mark.e2e
-
-
-def make_token(stack: Stack, user: str, admin: bool = False) -> str:
-    command = [sys.executable, "-m", "local.token", user] + (["--admin"] if admin else [])
-    result = subprocess.run(
-        command,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "VELLUM_LOCAL_STATE": str(stack.state)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip().splitlines()[-1]
 
 
 def test_health_reports_every_component_ok(stack: Stack) -> None:

@@ -18,8 +18,7 @@ import pytest
 import requests
 
 from chalicelib.files.keys import encode_key
-from tests.e2e.test_local_stack import make_token
-from tests.stack import Stack
+from tests.stack import Stack, make_token
 
 pytestmark = pytest.mark.e2e
 

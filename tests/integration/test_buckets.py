@@ -7,11 +7,7 @@ from typing import Any
 
 from chalice.test import Client
 
-from tests.conftest import bearer
-
-ALICE = bearer("alice")
-BOB = bearer("bob")
-ADMIN = bearer("root", admin=True)
+from tests.helpers import ADMIN, ALICE, BOB
 
 
 def post_json(api: Client, path: str, body: Any, headers: dict[str, str]) -> Any:

@@ -12,8 +12,7 @@ from chalice.test import Client
 
 from chalicelib.files.planning import MiB
 from local.pump import EventPump
-from tests.conftest import drain
-from tests.integration.test_uploads import ALICE, BOB, bucket_counters, call, download, new_bucket
+from tests.helpers import ALICE, BOB, bucket_counters, call, download, drain, new_bucket
 
 
 def companion(api: Client, method: str, path: str, body: Any = None, headers: dict[str, str] = ALICE) -> Any:

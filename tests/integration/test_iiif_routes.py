@@ -14,8 +14,7 @@ from PIL import Image
 
 from chalicelib import aws
 from chalicelib.files.keys import encode_key
-from tests.conftest import bearer, drain
-from tests.integration.test_uploads import ALICE, BOB, call, complete, initiate, new_bucket, put
+from tests.helpers import ALICE, BOB, bearer, call, complete, drain, initiate, new_bucket, put, stored_key
 
 
 def picture(width: int = 400, height: int = 300) -> bytes:
@@ -184,8 +183,6 @@ def test_ingest_stores_tiles_so_tile_requests_never_read_the_source(
     assert info["tiles"] == [{"width": 512, "scaleFactors": [1, 2, 4]}]
     assert [size["width"] for size in info["sizes"]] == [128, 256, 512, 1300]
     # Remove the source: what a viewer asks for next must come from what ingest stored.
-    from tests.integration.test_integrity import stored_key
-
     aws.s3().delete_object(Bucket="vellum-local-data", Key=stored_key(api, bucket, "pics/big.png"))
 
     tile = get(api, f"/iiif/3/{image_id}/1024,0,276,512/276,512/0/default.jpg")
@@ -235,7 +232,6 @@ def test_an_images_json_links_to_its_iiif_service_and_thumbnail(api: Client, pum
 def test_a_repeated_ingest_notice_makes_the_derivatives_once(api: Client, pump: Any) -> None:
     from chalicelib.ingest.derivatives import make_derivatives
     from chalicelib.ingest.handler import ingest_file
-    from tests.integration.test_integrity import stored_key
 
     bucket, _ = big_picture_identifier(api, pump)
     file_id = stored_key(api, bucket, "pics/big.png").removeprefix("data/")

@@ -11,10 +11,7 @@ from chalice.test import Client
 from chalicelib.files import stored
 from chalicelib.files.models import FILE_SK, FileItem, file_pk
 from chalicelib.settings import Settings
-from tests.conftest import drain
-from tests.integration.test_ingest_images import land, png
-from tests.integration.test_integrity import stored_key
-from tests.integration.test_uploads import new_bucket
+from tests.helpers import drain, land, new_bucket, png, stored_key
 
 
 @pytest.fixture

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
 from chalice.test import Client
-from PIL import Image
 
 from chalicelib import aws
 from chalicelib.resources import INGEST_MAX_RECEIVE_COUNT
-from tests.conftest import drain
-from tests.integration.test_uploads import call, complete, initiate, new_bucket, object_path, put
-
-
-def png(width: int, height: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def land(api: Client, pump: Any, bucket: str, key: str, content: bytes) -> dict[str, Any]:
-    upload = initiate(api, bucket, len(content), key=key, content_type="application/octet-stream")
-    put(upload["parts"][0], content)
-    complete(api, bucket, upload["id"], key=key)  # which announces the recorded file to ingest
-    drain(pump)
-    return call(api, "get", f"{object_path(bucket, key)}?meta")[1]  # type: ignore[no-any-return]
+from tests.helpers import call, complete, drain, initiate, land, new_bucket, object_path, png, put
 
 
 def test_an_image_is_recognised_by_its_bytes_and_its_size_recorded(api: Client, pump: Any) -> None:

@@ -12,36 +12,26 @@ from PIL import Image
 
 from chalicelib import aws
 from chalicelib.files import jobs, stored
-from chalicelib.files.models import FileItem, ObjectVersionItem, bucket_pk, head_sk
+from chalicelib.files.models import FileItem, ObjectVersionItem, bucket_pk
 from chalicelib.files.planning import MiB
 from chalicelib.files.uploads import expire_abandoned
-from tests.conftest import drain
-from tests.integration.test_uploads import (
+from tests.helpers import (
     bucket_counters,
     call,
     complete,
+    drain,
     initiate,
     new_bucket,
     object_path,
+    png,
     put,
+    store,
+    stored_key,
 )
-
-
-def store(api: Client, bucket: str, key: str, content: bytes, **extra: Any) -> dict[str, Any]:
-    upload = initiate(api, bucket, len(content), key=key, **extra)
-    put(upload["parts"][0], content)
-    status, version = complete(api, bucket, upload["id"], key=key)
-    assert status == 200
-    return version  # type: ignore[no-any-return]
 
 
 def meta(api: Client, bucket: str, key: str) -> dict[str, Any]:
     return call(api, "get", f"{object_path(bucket, key)}?meta")[1]  # type: ignore[no-any-return]
-
-
-def stored_key(api: Client, bucket: str, key: str) -> str:
-    """Where S3 keeps the bytes of the key's head version."""
-    return f"data/{ObjectVersionItem.get(bucket_pk(bucket), head_sk(key)).file_id}"
 
 
 def test_ingest_checks_a_landed_file_and_fills_in_its_checksum(api: Client, pump: Any) -> None:
@@ -186,9 +176,7 @@ def test_purging_keeps_bytes_another_version_still_names(api: Client) -> None:
 def test_monitoring_ingests_an_image_whose_notice_was_lost(api: Client, pump: Any) -> None:
     bucket = new_bucket(api, public_read=True)
     drain(pump)
-    picture = io.BytesIO()
-    Image.new("RGB", (1300, 900), (20, 120, 200)).save(picture, format="PNG")
-    version = store(api, bucket, "lost.png", picture.getvalue())
+    version = store(api, bucket, "lost.png", png(1300, 900))
     queue = aws.sqs().get_queue_url(QueueName="vellum-local-ingest")["QueueUrl"]
     aws.sqs().purge_queue(QueueUrl=queue)  # the completion's notice is lost
     drain(pump)

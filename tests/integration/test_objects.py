@@ -3,32 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from chalice.test import Client
 
 from chalicelib import aws
-from tests.conftest import bearer
-from tests.integration.test_uploads import (
+from tests.helpers import (
     ALICE,
     BOB,
+    bearer,
     bucket_counters,
     call,
-    complete,
     download,
-    initiate,
     new_bucket,
     object_path,
-    put,
+    store,
 )
-
-
-def store(api: Client, bucket: str, key: str, content: bytes) -> dict[str, Any]:
-    upload = initiate(api, bucket, len(content), key=key)
-    put(upload["parts"][0], content)
-    status, version = complete(api, bucket, upload["id"], key=key)
-    assert status == 200
-    return version  # type: ignore[no-any-return]
 
 
 def stored_object_count() -> int:

@@ -9,10 +9,7 @@ from typing import Any
 from chalice.test import Client
 
 from chalicelib.files.keys import encode_key
-from tests.integration.test_objects import store
-from tests.integration.test_record_files import upload
-from tests.integration.test_records import create
-from tests.integration.test_uploads import ALICE, BOB, call, new_bucket
+from tests.helpers import ALICE, BOB, call, create, new_bucket, store, upload
 
 
 def preview(api: Client, path: str, headers: dict[str, str] | None = None) -> Any:

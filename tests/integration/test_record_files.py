@@ -9,20 +9,7 @@ import requests
 from chalice.test import Client
 
 from chalicelib.files.keys import encode_key
-from tests.integration.test_records import create
-from tests.integration.test_uploads import ALICE, BOB, call
-
-
-def upload(
-    api: Client, record: dict[str, Any], key: str, content: bytes, headers: dict[str, str] = ALICE
-) -> int:
-    path = f"/records/{record['id']}/files/{encode_key(key)}"
-    status, started, _ = call(api, "post", f"{path}?uploads", {"size": len(content)}, headers)
-    if status != 201:
-        return int(status)
-    [part] = started["parts"]
-    requests.put(part["url"], data=content, headers=part["headers"], timeout=30).raise_for_status()
-    return int(call(api, "post", f"{path}?uploadId={started['id']}", headers=headers)[0])
+from tests.helpers import BOB, call, create, drain, upload
 
 
 def test_a_record_gets_three_described_files_in_its_order_and_publishes_them_frozen(api: Client) -> None:
@@ -159,8 +146,6 @@ def test_a_records_images_make_a_iiif_presentation_manifest_in_its_file_order(ap
     import io
 
     from PIL import Image
-
-    from tests.conftest import drain
 
     drain(pump)
     record = create(

@@ -11,21 +11,7 @@ from chalice.test import Client
 
 from chalicelib.auth.principal import Principal
 from chalicelib.records import service
-from tests.conftest import bearer
-from tests.integration.test_uploads import ALICE, BOB, call, complete, initiate, put
-
-ADMIN = bearer("root", admin=True)
-
-
-def create(
-    api: Client, metadata: Any = None, headers: dict[str, str] = ALICE, **extra: Any
-) -> dict[str, Any]:
-    status, body, answer_headers = call(
-        api, "post", "/records", {"metadata": metadata or {"title": "A"}, **extra}, headers
-    )
-    assert status == 201, body
-    assert answer_headers["ETag"] == f'"{body["revision_id"]}"'
-    return body  # type: ignore[no-any-return]
+from tests.helpers import ADMIN, ALICE, BOB, call, complete, create, initiate, put
 
 
 def add_file(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -14,39 +13,21 @@ from chalice.test import Client
 from chalicelib import aws
 from chalicelib.auth.principal import Principal
 from chalicelib.files import completion, uploads
-from chalicelib.files.keys import encode_key
 from chalicelib.files.models import ObjectVersionItem, bucket_pk
 from chalicelib.files.planning import MiB
 from chalicelib.settings import Settings
-from tests.conftest import bearer
-
-ALICE = bearer("alice")
-BOB = bearer("bob")
-KEY = "reports/2026/résumé final+v2 %.bin"
-
-
-def call(api: Client, method: str, path: str, body: Any = None, headers: dict[str, str] = ALICE) -> Any:
-    data = None if body is None else json.dumps(body)
-    response = getattr(api.http, method)(
-        path, body=data, headers={"Content-Type": "application/json", **headers}
-    )
-    return response.status_code, (json.loads(response.body) if response.body else None), response.headers
-
-
-def new_bucket(api: Client, **spec: Any) -> str:
-    status, body, _ = call(api, "post", "/files", spec)
-    assert status == 201
-    return str(body["id"])
-
-
-def object_path(bucket: str, key: str = KEY) -> str:
-    return f"/files/{bucket}/{encode_key(key)}"
-
-
-def initiate(api: Client, bucket: str, size: int, key: str = KEY, **extra: Any) -> dict[str, Any]:
-    status, body, _ = call(api, "post", object_path(bucket, key) + "?uploads", {"size": size, **extra})
-    assert status == 201, body
-    return body  # type: ignore[no-any-return]
+from tests.helpers import (
+    BOB,
+    KEY,
+    bucket_counters,
+    call,
+    complete,
+    download,
+    initiate,
+    new_bucket,
+    object_path,
+    put,
+)
 
 
 def sign(api: Client, bucket: str, upload_id: str, numbers: str, key: str = KEY) -> list[dict[str, Any]]:
@@ -55,30 +36,6 @@ def sign(api: Client, bucket: str, upload_id: str, numbers: str, key: str = KEY)
     )
     assert status == 200, body
     return body["parts"]  # type: ignore[no-any-return]
-
-
-def put(part: dict[str, Any], data: bytes) -> str:
-    response = requests.put(part["url"], data=data, headers=part["headers"], timeout=30)
-    assert response.status_code == 200, response.text
-    return str(response.headers["ETag"])
-
-
-def complete(api: Client, bucket: str, upload_id: str, body: Any = None, key: str = KEY) -> tuple[int, Any]:
-    status, answer, _ = call(api, "post", f"{object_path(bucket, key)}?uploadId={upload_id}", body)
-    return status, answer
-
-
-def download(api: Client, bucket: str, key: str = KEY, query: str = "") -> requests.Response:
-    status, _, headers = call(api, "get", object_path(bucket, key) + query)
-    assert status == 302
-    return requests.get(headers["Location"], timeout=30)
-
-
-def bucket_counters(bucket: str) -> tuple[int, int]:
-    item = aws.dynamodb().get_item(
-        TableName="vellum-local-files", Key={"pk": {"S": f"B#{bucket}"}, "sk": {"S": "#BUCKET"}}
-    )["Item"]
-    return int(item["size"]["N"]), int(item["used"]["N"])
 
 
 def stored_versions(bucket: str) -> list[str]:

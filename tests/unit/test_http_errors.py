@@ -16,7 +16,7 @@ from chalicelib.auth.tokens import issue_local_token
 from chalicelib.errors import BadRequest, FieldError, NotFound
 from chalicelib.middleware import REQUEST_ID_HEADER, handle_http
 from chalicelib.settings import Settings
-from tests.conftest import LOCAL_SECRET
+from tests.helpers import LOCAL_SECRET
 
 
 @pytest.fixture

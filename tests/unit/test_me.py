@@ -9,7 +9,7 @@ from chalice.test import Client
 
 from chalicelib.auth.tokens import issue_local_token
 from chalicelib.settings import Settings
-from tests.conftest import LOCAL_SECRET
+from tests.helpers import LOCAL_SECRET
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from chalicelib.previews import service
 from chalicelib.previews.page import content_security_policy, document
 from chalicelib.previews.registry import Page, PreviewFile, Registry, previewer
 from chalicelib.settings import Settings
+from tests.helpers import hostile_notebook
 
 
 @dataclass
@@ -369,64 +370,6 @@ def test_audio_and_video_get_players_on_the_short_lived_url(key: str, tag: str) 
 
     assert page.body.startswith(f'<{tag} controls preload="metadata" src="https://s3/x"')
     assert page.media == ("https://s3",)
-
-
-def png_base64() -> str:
-    import base64
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 3), (200, 0, 0)).save(buffer, format="PNG")
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-def hostile_notebook() -> bytes:
-    cells = [
-        {"cell_type": "markdown", "metadata": {}, "source": ["# Analysis\n", "<script>alert('md')</script>"]},
-        {
-            "cell_type": "code",
-            "execution_count": 3,
-            "metadata": {},
-            "source": "print('hi')\nplot()",
-            "outputs": [
-                {"output_type": "stream", "name": "stdout", "text": ["hi <b>there</b>\n"]},
-                {
-                    "output_type": "display_data",
-                    "metadata": {},
-                    "data": {"image/png": png_base64(), "text/plain": "fig"},
-                },
-                {
-                    "output_type": "execute_result",
-                    "execution_count": 3,
-                    "metadata": {},
-                    "data": {
-                        "text/html": "<table><tr><td onclick='alert(1)'>42</td></tr></table>"
-                        "<script>alert(2)</script>",
-                        "text/plain": "42",
-                    },
-                },
-                {
-                    "output_type": "display_data",
-                    "metadata": {},
-                    "data": {"application/javascript": "alert(3)"},
-                },
-                {
-                    "output_type": "error",
-                    "ename": "ValueError",
-                    "evalue": "bad",
-                    "traceback": ["\x1b[31mValueError\x1b[0m: bad"],
-                },
-            ],
-        },
-    ]
-    notebook = {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {"language_info": {"name": "python"}},
-        "cells": cells,
-    }
-    return json.dumps(notebook).encode()
 
 
 def test_a_notebook_shows_its_cells_and_outputs_and_nothing_of_it_runs() -> None:
