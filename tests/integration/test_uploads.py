@@ -245,6 +245,9 @@ def test_others_cannot_see_or_touch_an_upload(api: Client) -> None:
     assert call(api, "post", f"{object_path(bucket)}?uploadId={upload['id']}", headers=BOB)[0] == 404
     assert call(api, "delete", f"{object_path(bucket)}?uploadId={upload['id']}", headers=BOB)[0] == 404
     assert call(api, "post", object_path(bucket) + "?uploads", {"size": 1}, headers={})[0] == 404
+    # Refused for who they are before what they sent is judged: a bad size tells them nothing either.
+    assert call(api, "post", object_path(bucket) + "?uploads", {"size": -1}, headers={})[0] == 404
+    assert call(api, "post", object_path(bucket) + "?uploads", {"size": 0}, headers=BOB)[0] == 404
 
 
 def test_uploads_in_progress_are_listed(api: Client) -> None:
