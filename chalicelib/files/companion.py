@@ -26,6 +26,7 @@ from chalicelib.cors import answer_preflights
 from chalicelib.errors import NotFound, VellumError, error_body, invalid_field
 from chalicelib.files import completion, uploads
 from chalicelib.files.buckets import writable_bucket
+from chalicelib.files.media_types import UnsafeMediaType, canonical_media_type
 from chalicelib.files.models import UploadState
 from chalicelib.files.planning import MAX_PARTS, MIN_PART_SIZE, UploadPlan, parse_part_numbers, plan_upload
 from chalicelib.files.serializers import object_url
@@ -81,6 +82,16 @@ def _declared_size(value: object) -> int | None:
     raise invalid_field("metadata.size", "must be a whole number of bytes")
 
 
+def _declared_type(value: str | None) -> str | None:
+    """The canonical type of what Uppy declares (the file's ``type``); None when it declares none."""
+    if not value:
+        return None
+    try:
+        return canonical_media_type(value)
+    except UnsafeMediaType as refusal:
+        raise invalid_field("type", str(refusal)) from None
+
+
 def _uppy_plan(size: int | None) -> UploadPlan | None:
     """The parts stock Uppy cuts a file into: max(5 MiB, ceil(size / 10,000)) bytes each."""
     if size is None:
@@ -117,7 +128,8 @@ def form_upload() -> dict[str, Any]:
     plan = UploadPlan(size, size, 1) if size else None
     if plan is None and "metadata[size]" in query:
         raise invalid_field("metadata.size", "must be at least 1 byte")
-    upload = uploads.begin_upload(current_principal(), bucket, key, "post", plan, query.get("type") or None)
+    content_type = _declared_type(query.get("type"))
+    upload = uploads.begin_upload(current_principal(), bucket, key, "post", plan, content_type)
     return {**uploads.presigned_post(upload), "headers": {}}
 
 
@@ -128,7 +140,9 @@ def start_multipart() -> dict[str, str]:
     bucket = writable_bucket(current_principal(), str(spec.metadata.get("bucket", "")))
     plan = _uppy_plan(_declared_size(spec.metadata.get("size")))
     key = str(spec.metadata.get("key") or spec.filename)
-    upload = uploads.begin_upload(current_principal(), bucket, key, "multipart", plan, spec.type or None)
+    upload = uploads.begin_upload(
+        current_principal(), bucket, key, "multipart", plan, _declared_type(spec.type)
+    )
     return {"key": upload.key, "uploadId": f"{bucket.id}.{upload.id}", "bucket": bucket.id}
 
 

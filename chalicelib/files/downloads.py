@@ -14,6 +14,8 @@ from __future__ import annotations
 import posixpath
 from urllib.parse import quote
 
+from chalicelib.files.media_types import stated_media_type
+
 INLINE_TYPES = frozenset(
     {
         "application/pdf",
@@ -47,11 +49,12 @@ def content_disposition(disposition: str, key: str) -> str:
 
 
 def response_headers(key: str, mimetype: str | None, *, download: bool) -> dict[str, str]:
-    """The ``response-*`` overrides for a presigned GET of this file."""
-    essence = (mimetype or "").split(";")[0].strip().lower()
-    inline = essence in INLINE_TYPES and not download
+    """The ``response-*`` overrides for a presigned GET of this file: the recorded type is stated
+    again only in the canonical form Vellum rebuilds, never as the depositor wrote it."""
+    stated = stated_media_type(mimetype)
+    inline = stated is not None and stated.split(";")[0] in INLINE_TYPES and not download
     return {
-        "response-content-type": (mimetype or ATTACHMENT_TYPE) if inline else ATTACHMENT_TYPE,
+        "response-content-type": stated if stated is not None and inline else ATTACHMENT_TYPE,
         "response-content-disposition": content_disposition("inline" if inline else "attachment", key),
         "response-cache-control": "private, max-age=300",
     }

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action as Update
 
@@ -35,6 +35,7 @@ from chalicelib.files.buckets import (
     writable_bucket,
 )
 from chalicelib.files.keys import validate_key
+from chalicelib.files.media_types import canonical_media_type
 from chalicelib.files.models import (
     FILE_UPLOAD_SK,
     OPEN_UPLOAD_STATES,
@@ -60,7 +61,7 @@ ENDED = {
     UploadState.ABORTED: "The upload was aborted",
 }
 
-MimeType = Annotated[str, Field(max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+(\s*;.*)?$")]
+MediaType = Annotated[str, AfterValidator(canonical_media_type)]
 Sha256 = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
 
 
@@ -68,7 +69,7 @@ class NewUpload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     size: StrictInt
-    content_type: MimeType | None = None
+    content_type: MediaType | None = None
     checksum: Sha256 | None = None
     part_size: StrictInt | None = None
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pytest
 import requests
 from chalice.test import Client
 
@@ -211,3 +212,33 @@ def test_the_invenio_door_answers_preflights_too(api: Client) -> None:
     assert response.status_code == 204
     assert "PATCH" in response.headers["Access-Control-Allow-Methods"]
     assert response.headers["Access-Control-Expose-Headers"] == "ETag, Location, X-Request-Id"
+
+
+@pytest.mark.parametrize(
+    "declared",
+    ["text/plain;,text/html", "text/plain, text/html", "text/plain\r\nX-Amz-Meta: 1", "a/" + "b" * 300],
+)
+def test_both_uppy_doors_refuse_a_type_that_is_not_one_media_type(api: Client, declared: str) -> None:
+    bucket = new_bucket(api)
+
+    status, refusal = companion(
+        api, "post", "/s3/multipart", {"filename": "a.txt", "type": declared, "metadata": {"bucket": bucket}}
+    )
+    assert (status, refusal["errors"][0]["field"]) == (400, "type")
+    assert refusal["error"] == refusal["message"]
+    query = urlencode({"filename": "a.txt", "type": declared, "metadata[bucket]": bucket})
+    status, refusal = companion(api, "get", f"/s3/params?{query}")
+    assert (status, refusal["errors"][0]["field"]) == (400, "type")
+    assert call(api, "get", f"/files/{bucket}?uploads")[1]["uploads"] == []  # nothing half-begun
+
+
+def test_a_form_upload_states_the_canonical_type_in_its_policy(api: Client) -> None:
+    bucket = new_bucket(api)
+    query = urlencode(
+        {"filename": "a.txt", "type": 'Text/Plain; Charset="UTF-8"', "metadata[bucket]": bucket}
+    )
+
+    status, form = companion(api, "get", f"/s3/params?{query}")
+
+    assert status == 200, form
+    assert form["fields"]["Content-Type"] == "text/plain; charset=utf-8"

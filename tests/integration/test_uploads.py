@@ -269,6 +269,8 @@ def test_uploads_in_progress_are_listed(api: Client) -> None:
         ({"size": 10, "part_size": MiB}, "part_size"),
         ({"size": 10, "checksum": "md5:abc"}, "checksum"),
         ({"size": 10, "content_type": "not a type"}, "content_type"),
+        ({"size": 10, "content_type": "text/plain;,text/html"}, "content_type"),
+        ({"size": 10, "content_type": "text/plain\r\nX: y"}, "content_type"),
         ({"size": 10, "colour": "red"}, "colour"),
     ],
 )

@@ -50,3 +50,27 @@ def test_a_download_is_always_an_attachment() -> None:
     headers = response_headers("photo.png", "image/png", download=True)
 
     assert headers["response-content-disposition"].startswith("attachment;")
+
+
+@pytest.mark.parametrize(
+    "recorded",
+    [
+        "text/plain;,text/html",  # Chromium renders the last comma-separated type
+        "text/plain, text/html",
+        "image/png,text/html",
+        "text/plain; charset=utf-8,text/html",
+        "text/plain\r\nContent-Type: text/html",
+        "",
+    ],
+)
+def test_a_recorded_type_that_does_not_parse_is_never_stated_again(recorded: str) -> None:
+    headers = response_headers("page.txt", recorded, download=False)
+
+    assert headers["response-content-type"] == "application/octet-stream"
+    assert headers["response-content-disposition"].startswith("attachment;")
+
+
+def test_an_inline_type_is_stated_in_its_canonical_form_not_as_declared() -> None:
+    headers = response_headers("notes.txt", 'Text/Plain; Charset="UTF-8"; x-run=script', download=False)
+
+    assert headers["response-content-type"] == "text/plain; charset=utf-8"
