@@ -13,6 +13,9 @@ from chalicelib.errors import BadRequest, FieldError
 Body = TypeVar("Body", bound=BaseModel)
 
 MAX_BODY_BYTES = 256 * 1024
+# As deep as a DynamoDB document may nest; deeper bodies are no request Vellum takes, and would
+# reach Python's recursion limit in the JSON parser or the schema validator.
+MAX_BODY_DEPTH = 32
 
 
 class _DuplicateName(ValueError):
@@ -47,8 +50,12 @@ def parse_body(model: type[Body], request: Request, *, allow_empty: bool = False
         raise BadRequest(f"The body names {duplicate.name!r} twice in one object.") from None
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("The body is not valid JSON.") from None
+    except RecursionError:
+        raise BadRequest(f"The body nests deeper than {MAX_BODY_DEPTH} levels.") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
+    if _depth(data) > MAX_BODY_DEPTH:
+        raise BadRequest(f"The body nests deeper than {MAX_BODY_DEPTH} levels.")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -57,3 +64,16 @@ def parse_body(model: type[Body], request: Request, *, allow_empty: bool = False
             for error in exc.errors()
         ]
         raise BadRequest("The body is invalid.", errors) from None
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests objects and arrays, counted without recursion."""
+    deepest, waiting = 0, [(value, 1)]
+    while waiting:
+        item, depth = waiting.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        waiting.extend((child, depth + 1) for child in children)
+    return deepest

@@ -13,18 +13,20 @@ reports the object (``finalise_form_upload``).
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from typing import NoReturn
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action as Update
 
 from chalicelib import clock
 from chalicelib.auth.policy import Action
 from chalicelib.auth.principal import Principal
-from chalicelib.dynamodb import transaction
+from chalicelib.dynamodb import condition_failed, transaction
 from chalicelib.errors import (
     Conflict,
     FieldError,
@@ -90,11 +92,12 @@ def complete_upload(
     claimed_at = _claim(item)
     if claimed_at is None:
         return _wait_for_completion(bucket, key, upload_id)
-    parts = _verify(item, completion)
-    if item.s3_upload_id:
-        storage.complete_multipart(item.s3_key, item.s3_upload_id, parts)
-    _verify_checksum(item)
-    version = _record(item, claimed_at)
+    with _given_back_on_failure(item, claimed_at):
+        parts = _verify(item, completion)
+        if item.s3_upload_id:
+            storage.complete_multipart(item.s3_key, item.s3_upload_id, parts)
+        _verify_checksum(item)
+        version = _record(item, claimed_at)
     announce_recorded_file(item.file_id)
     metrics.add_metric(name="UploadsCompleted", unit="Count", value=1)
     metrics.add_metric(name="BytesUploaded", unit="Bytes", value=version.size)
@@ -216,8 +219,30 @@ def _verify_checksum(item: UploadItem) -> None:
         _fail(item, f"the file's checksum is {digest}, not the declared {item.checksum}")
 
 
-def _release_claim(item: UploadItem) -> None:
-    item.update(actions=[UploadItem.state.set(UploadState.PENDING), UploadItem.completing_since.remove()])
+def _release_claim(item: UploadItem, claimed_at: datetime | None = None) -> None:
+    """Back to pending, unless another completion has taken the claim over meanwhile."""
+    try:
+        item.update(
+            actions=[UploadItem.state.set(UploadState.PENDING), UploadItem.completing_since.remove()],
+            condition=(UploadItem.state == UploadState.COMPLETING)
+            & (UploadItem.completing_since == (claimed_at or item.completing_since)),
+        )
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+
+
+@contextlib.contextmanager
+def _given_back_on_failure(item: UploadItem, claimed_at: datetime) -> Iterator[None]:
+    """An unexpected failure after the claim gives the claim back, so the client can retry or
+    abort at once instead of waiting out the lease; a refusal has settled the upload itself."""
+    try:
+        yield
+    except UploadRefused:
+        raise
+    except Exception:
+        _release_claim(item, claimed_at)
+        raise
 
 
 def _fail(item: UploadItem, reason: str) -> NoReturn:
@@ -332,9 +357,10 @@ def finalise_form_upload(s3_key: str) -> ObjectVersion | None:
     claimed_at = _claim(item)
     if claimed_at is None:
         raise RetryLater(f"upload {item.id} is being completed elsewhere")
-    try:
-        _verify(item, Completion())
-    except UploadRefused as refusal:
-        logger.warning("form upload refused", extra={"upload_id": item.id, "reason": refusal.message})
-        return None
-    return _record(item, claimed_at)
+    with _given_back_on_failure(item, claimed_at):
+        try:
+            _verify(item, Completion())
+        except UploadRefused as refusal:
+            logger.warning("form upload refused", extra={"upload_id": item.id, "reason": refusal.message})
+            return None
+        return _record(item, claimed_at)

@@ -16,7 +16,10 @@ import unicodedata
 
 from chalicelib.errors import invalid_field
 
-MAX_KEY_BYTES = 1024  # S3's limit for object keys
+# A key is part of DynamoDB sort keys, which hold at most 1,024 bytes; the longest is a version's,
+# "V#" + key + "\x00" + a 32-character version id (chalicelib.files.models.version_sk).
+MAX_KEY_BYTES = 1024 - len("V#") - 1 - 32
+
 ENCODING_PROBLEM = "is not written in the path as base64url (without padding) of its UTF-8 bytes"
 
 

@@ -295,9 +295,10 @@ def sign_upload(
     assert item.s3_upload_id is not None
     plan = upload.plan
     requests = []
+    last = plan.part_count if plan else MAX_PARTS
     for number in part_numbers or [1]:
-        if not 1 <= number <= MAX_PARTS:
-            raise invalid_field("partNumbers", f"must be between 1 and {MAX_PARTS}")
+        if not 1 <= number <= last:
+            raise invalid_field("partNumbers", f"must be between 1 and {last}, the parts of this upload")
         # Without a declared size there is no plan to pin; completion checks the parts instead.
         size = plan.part_length(number) if plan else None
         if size is None:

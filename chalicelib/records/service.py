@@ -20,7 +20,7 @@ from pynamodb.expressions.update import Action as Update
 from chalicelib import clock
 from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
-from chalicelib.cursors import decode_cursor, encode_cursor
+from chalicelib.cursors import TABLE_KEY, decode_cursor, encode_cursor
 from chalicelib.dynamodb import transaction
 from chalicelib.errors import (
     BadRequest,
@@ -46,6 +46,9 @@ from chalicelib.records.models import (
 from chalicelib.records.schema import validate_metadata
 
 NO_SUCH_RECORD = "No record with this id."
+# The attributes of a listing's position: the table's key and the index's.
+OWNER_LISTING_KEY = TABLE_KEY | {"gsi1pk", "gsi1sk"}
+PUBLIC_LISTING_KEY = TABLE_KEY | {"gsi2pk", "gsi2sk"}
 FROZEN = "The record is published: its metadata and files cannot change."
 
 
@@ -281,16 +284,16 @@ def list_records(principal: Principal, *, mine: bool, limit: int, cursor: str | 
     """Newest first: the caller's own records (``mine``), else the published public ones."""
     if mine and principal.sub is None:
         raise Unauthorized("Sign in to list your records.")
-    index, partition = (
-        (RecordItem.by_owner, ("gsi1pk", owner_pk(principal.sub or "")))
+    index, partition, names = (
+        (RecordItem.by_owner, ("gsi1pk", owner_pk(principal.sub or "")), OWNER_LISTING_KEY)
         if mine
-        else (RecordItem.public, ("gsi2pk", PUBLIC_PK))
+        else (RecordItem.public, ("gsi2pk", PUBLIC_PK), PUBLIC_LISTING_KEY)
     )
     results = index.query(
         partition[1],
         scan_index_forward=False,
         limit=limit,
-        last_evaluated_key=decode_cursor(cursor, partition),
+        last_evaluated_key=decode_cursor(cursor, partition, names),
     )
     records = [from_item(item) for item in results]
     return RecordPage(records, encode_cursor(results.last_evaluated_key))

@@ -242,3 +242,12 @@ def test_a_form_upload_states_the_canonical_type_in_its_policy(api: Client) -> N
 
     assert status == 200, form
     assert form["fields"]["Content-Type"] == "text/plain; charset=utf-8"
+
+
+def test_signing_a_part_beyond_the_declared_plan_is_a_400(api: Client) -> None:
+    bucket = new_bucket(api)
+    started = start(api, bucket, "big.bin", size=12 * MiB)  # Uppy's 5 MiB parts: 3 of them
+
+    status, refusal = companion(api, "get", f"/s3/multipart/{started['uploadId']}/4?key=big.bin")
+
+    assert (status, refusal["errors"][0]["field"]) == (400, "partNumbers")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from typing import Any
 
+import pytest
 from chalice.test import Client
 
 from chalicelib import aws
@@ -62,6 +65,25 @@ def test_listings_page_with_a_cursor(api: Client) -> None:
         path = body["links"]["next"].split("localhost", 1)[1]
 
     assert seen == [f"file-{n}" for n in range(5)]
+
+
+@pytest.mark.parametrize(
+    "last_key",
+    [
+        lambda bucket: {"pk": {"S": f"B#{bucket}"}},  # the partition alone
+        lambda bucket: {"pk": {"S": f"B#{bucket}"}, "sk": {"N": "1"}},
+        lambda bucket: {"pk": {"S": f"B#{bucket}"}, "sk": {"S": "H#a"}, "extra": {"S": "x"}},
+        lambda bucket: {"pk": {"S": f"B#{bucket}"}, "sk": "H#a"},
+        lambda bucket: [f"B#{bucket}"],
+    ],
+)
+def test_a_forged_cursor_is_a_400_not_a_500(api: Client, last_key: Any) -> None:
+    bucket = new_bucket(api)
+    cursor = base64.urlsafe_b64encode(json.dumps(last_key(bucket)).encode()).decode()
+
+    status, refusal, _ = call(api, "get", f"/files/{bucket}?cursor={cursor}")
+
+    assert (status, refusal["errors"][0]["field"]) == (400, "cursor")
 
 
 def test_a_cursor_from_another_bucket_is_refused(api: Client) -> None:

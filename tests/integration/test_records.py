@@ -206,6 +206,16 @@ def test_listing_my_records_needs_a_sign_in(api: Client) -> None:
     assert call(api, "get", "/records?owner=me", headers={})[0] == 401
 
 
+@pytest.mark.parametrize("depth", [33, 5_000])
+def test_a_body_nested_too_deeply_is_a_400(api: Client, depth: int) -> None:
+    body = ('{"metadata": ' + '{"a": ' * depth + "1" + "}" * depth + "}").encode()
+
+    response = api.http.post("/records", body=body, headers={"Content-Type": "application/json", **ALICE})
+
+    assert response.status_code == 400
+    assert json.loads(response.body)["message"] == "The body nests deeper than 32 levels."
+
+
 def test_a_malformed_body_or_if_match_is_a_400(api: Client) -> None:
     record = create(api)
 

@@ -13,6 +13,7 @@ from chalice.test import Client
 from chalicelib import aws
 from chalicelib.auth.principal import Principal
 from chalicelib.files import completion, uploads
+from chalicelib.files.keys import MAX_KEY_BYTES
 from chalicelib.files.models import ObjectVersionItem, bucket_pk
 from chalicelib.files.planning import MiB
 from chalicelib.settings import Settings
@@ -305,6 +306,36 @@ def test_part_numbers_outside_the_plan_are_refused(api: Client, numbers: str) ->
 
     assert status == 400
     assert refusal["errors"][0]["field"] == "partNumbers"
+
+
+def test_the_longest_key_completes_and_a_longer_one_is_refused_at_once(api: Client) -> None:
+    bucket = new_bucket(api)
+    longest = "k" * MAX_KEY_BYTES
+
+    upload = initiate(api, bucket, 3, key=longest)
+    put(upload["parts"][0], b"abc")
+    assert complete(api, bucket, upload["id"], key=longest)[0] == 200
+    status, refusal, _ = call(api, "post", f"{object_path(bucket, longest + 'k')}?uploads", {"size": 3})
+    assert (status, refusal["errors"][0]["field"]) == (400, "key")
+    assert bucket_counters(bucket) == (3, 3)  # nothing reserved for the refused one
+
+
+def test_a_failure_after_the_claim_gives_it_back_so_the_upload_can_be_aborted(
+    api: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = new_bucket(api)
+    upload = initiate(api, bucket, 5)
+    put(upload["parts"][0], b"12345")
+
+    def crash(*args: Any) -> None:
+        raise RuntimeError("DynamoDB refused the transaction")
+
+    monkeypatch.setattr(completion, "_record", crash)
+    assert complete(api, bucket, upload["id"])[0] == 500
+
+    assert call(api, "get", f"{object_path(bucket)}?uploadId={upload['id']}")[1]["state"] == "pending"
+    assert call(api, "delete", f"{object_path(bucket)}?uploadId={upload['id']}")[0] == 204
+    assert bucket_counters(bucket) == (0, 0)
 
 
 def test_an_unknown_upload_is_a_404(api: Client) -> None:

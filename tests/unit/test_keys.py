@@ -4,6 +4,7 @@ import pytest
 
 from chalicelib.errors import BadRequest
 from chalicelib.files.keys import MAX_KEY_BYTES, decode_key, encode_key, validate_key
+from chalicelib.files.models import new_version_id
 
 AWKWARD_KEYS = [
     "plain.txt",
@@ -12,7 +13,7 @@ AWKWARD_KEYS = [
     "ünïcödé/中文/😀.png",
     "trailing/",
     "~tilde=equals&amp?query#hash",
-    "é" * (MAX_KEY_BYTES // 2),  # exactly 1024 bytes
+    "é" * (MAX_KEY_BYTES // 2) + "x",  # exactly 989 bytes
 ]
 
 
@@ -29,8 +30,8 @@ def test_every_valid_key_round_trips_through_its_path_form(key: str) -> None:
     [
         ("", "must be a non-empty string"),
         (42, "must be a non-empty string"),
-        ("a" * (MAX_KEY_BYTES + 1), "must be at most 1024 bytes in UTF-8"),
-        ("é" * (MAX_KEY_BYTES // 2) + "x", "must be at most 1024 bytes in UTF-8"),
+        ("a" * (MAX_KEY_BYTES + 1), "must be at most 989 bytes in UTF-8"),
+        ("é" * (MAX_KEY_BYTES // 2 + 1), "must be at most 989 bytes in UTF-8"),
         ("line\nbreak", "must not contain control characters"),
         ("nul\x00", "must not contain control characters"),
         ("del\x7f", "must not contain control characters"),
@@ -58,3 +59,10 @@ def test_a_path_segment_that_is_not_a_canonical_encoding_of_a_valid_key_is_refus
     # "_w" decodes to invalid UTF-8; "Li4" is ".."; "YQ=" and "YWJj=" carry padding.
     with pytest.raises(BadRequest):
         decode_key(segment)
+
+
+def test_the_longest_key_fits_the_longest_sort_key_it_is_stored_in() -> None:
+    from chalicelib.files.models import version_sk
+
+    longest = "é" * (MAX_KEY_BYTES // 2) + "x"
+    assert len(version_sk(validate_key(longest), new_version_id()).encode()) == 1024  # DynamoDB's limit
