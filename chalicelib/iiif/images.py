@@ -79,7 +79,7 @@ def limits() -> ImageLimits:
 class _Found:
     """What decides who may see an image, read together: its bucket, and whether it is current."""
 
-    source: ImageSource
+    source: ImageSource | None  # None: the file is not an image, or not ingested yet
     bucket: Bucket
     is_head: bool
 
@@ -123,13 +123,16 @@ def find_image(principal: Principal, identifier: str) -> ImageSource:
         found = cache.images.get(identifier)
     if found is None:
         found = _look_up(identifier)
-        if found.source.levels:  # ingest is done with it: nothing but access changes from now on
+        if found.source and found.source.levels:  # ingest is done with it: only access changes now
             with cache.lock:
                 cache.images[identifier] = found
     try:
         require(principal, Action.OBJECT_READ if found.is_head else Action.OBJECT_READ_VERSION, found.bucket)
     except NotFound:
         raise NotFound(NOT_AN_IMAGE) from None
+    if found.source is None:
+        # Said only to those who may read the file: to others it is as missing as any other.
+        raise NotFound("This file is not an image, or has not been ingested yet.")
     return found.source
 
 
@@ -145,7 +148,7 @@ def _look_up(identifier: str) -> _Found:
         raise NotFound(NOT_AN_IMAGE)
     image = stored.viewable_image
     if image is None:
-        raise NotFound("This file is not an image, or has not been ingested yet.")
+        return _Found(None, bucket, version.is_head)
     source = ImageSource(
         identifier=identifier,
         file_id=stored.id,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import tempfile
 from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from PIL import Image
+
 from chalicelib.files import storage
-from chalicelib.files.stored import record_derivatives, stored_file
-from chalicelib.iiif.pyramid import derivatives, thumbnail_plans
+from chalicelib.files.stored import record_derivatives, record_ingest_failure, stored_file
+from chalicelib.iiif.pyramid import Derivative, derivatives, thumbnail_plans
 from chalicelib.iiif.render import open_upright
 from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
@@ -17,6 +20,18 @@ from chalicelib.settings import get_settings
 UPLOAD_THREADS = 16  # S3 takes thousands of small PUTs a second per prefix: the network is the limit
 # Derivatives encoded but not yet stored: bounds their memory when encoding outpaces the PUTs.
 MAX_WAITING = 4 * UPLOAD_THREADS
+
+
+class NotDecodable(ValueError):
+    """Pillow read the image's header but cannot decode its pixels (a damaged or polyglot file)."""
+
+
+def _decoded(make: Callable[[], Iterator[Derivative]]) -> Iterator[Derivative]:
+    """The derivatives ``make`` yields, with a failure to decode the source told apart from I/O."""
+    try:
+        yield from make()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise NotDecodable(str(exc)) from exc
 
 
 def make_derivatives(file_id: str) -> int:
@@ -35,25 +50,38 @@ def make_derivatives(file_id: str) -> int:
         waiting: deque[Future[None]] = deque()
         limit = settings.max_image_pixels
         # Handed over unnamed: derivatives() holds the only reference, and drops it for level 1.
-        made = derivatives(
-            open_upright(source, limit),
-            settings.iiif_tile_size,
-            settings.thumbnail_sizes,
-            half=(lambda: open_upright(source, limit, reduce=2))
-            if stored.sniffed_type == "image/jpeg"
-            else None,
-        )
-        for derivative in made:
-            levels += derivative.key.startswith("level/")
-            waiting.append(
-                pool.submit(storage.put_derivative, file_id, derivative.key, derivative.body, "image/jpeg")
+        made = _decoded(
+            lambda: derivatives(
+                open_upright(source, limit),
+                settings.iiif_tile_size,
+                settings.thumbnail_sizes,
+                half=(lambda: open_upright(source, limit, reduce=2))
+                if stored.sniffed_type == "image/jpeg"
+                else None,
             )
-            while len(waiting) > MAX_WAITING or (waiting and waiting[0].done()):
-                waiting.popleft().result()
+        )
+        try:
+            for derivative in made:
+                levels += derivative.key.startswith("level/")
+                waiting.append(
+                    pool.submit(
+                        storage.put_derivative, file_id, derivative.key, derivative.body, "image/jpeg"
+                    )
+                )
+                while len(waiting) > MAX_WAITING or (waiting and waiting[0].done()):
+                    waiting.popleft().result()
+                    written += 1
+            for future in waiting:
+                future.result()
                 written += 1
-        for future in waiting:
-            future.result()
-            written += 1
+        except NotDecodable as refusal:
+            # Recorded, not retried: the same bytes fail the same way on every try.
+            logger.warning(
+                "image not decodable", extra={"file_id": file_id, "reason": str(refusal.__cause__)}
+            )
+            metrics.add_metric(name="ImagesRefused", unit="Count", value=1)
+            record_ingest_failure(file_id, "the image cannot be decoded: its data is damaged or not an image")
+            return 0
     width, height = int(image["width"]), int(image["height"])
     thumbnails = [
         [plan.width, plan.height] for plan in thumbnail_plans(width, height, settings.thumbnail_sizes)

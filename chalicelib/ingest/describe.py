@@ -27,7 +27,10 @@ def identify_file(file_id: str) -> None:
         facts = _facts(stored, head)
     except NotAnImage as refusal:
         # Recorded, not retried: the same bytes would fail the same way.
-        logger.warning("image refused at ingest", extra={"file_id": file_id, "reason": str(refusal)})
+        logger.warning(
+            "image refused at ingest",
+            extra={"file_id": file_id, "reason": str(refusal), "detail": repr(refusal.__cause__)},
+        )
         metrics.add_metric(name="ImagesRefused", unit="Count", value=1)
         record_ingest_failure(file_id, str(refusal), sniffed)
         return
@@ -44,8 +47,8 @@ def _facts(stored: StoredFile, head: bytes) -> ImageFacts:
     return image_facts(storage.read_all(stored.s3_key), max_pixels)
 
 
-def give_up(file_id: str, reason: str) -> None:
-    """Ingest will not try again: log it, count it, and show on the file why."""
-    logger.error("ingest gave up", extra={"file_id": file_id, "reason": reason})
+def give_up(file_id: str, reason: str, error: Exception) -> None:
+    """Ingest will not try again: log it with the error, count it, and show on the file why."""
+    logger.error("ingest gave up", extra={"file_id": file_id, "reason": reason, "error": repr(error)})
     metrics.add_metric(name="IngestFailures", unit="Count", value=1)
     record_ingest_failure(file_id, reason)

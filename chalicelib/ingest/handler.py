@@ -67,9 +67,10 @@ def record_handler(record: SQSRecord) -> None:  # Powertools requires the name "
             try:
                 ingest_file(request.file_id)
             except Exception as exc:
-                # The queue's last try: the message goes to the dead-letter queue, and the file says why.
+                # The queue's last try: the message goes to the dead-letter queue and the file says
+                # so; what went wrong is logged, not shown (exception text can name internals).
                 if int(record.attributes.approximate_receive_count) >= INGEST_MAX_RECEIVE_COUNT:
-                    give_up(request.file_id, f"ingest failed {INGEST_MAX_RECEIVE_COUNT} times: {exc}")
+                    give_up(request.file_id, f"ingest failed {INGEST_MAX_RECEIVE_COUNT} times", exc)
                 raise
         else:
             object_landed(request)

@@ -93,4 +93,6 @@ def image_facts(data: bytes, max_pixels: int) -> ImageFacts:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, NotAnImage):
             raise
-        raise NotAnImage(f"the image cannot be read: {exc}") from None
+        # Pillow's own words can name object addresses and paths: the file shows ours; the log,
+        # which reads the cause, shows Pillow's.
+        raise NotAnImage("the image cannot be read: its header is damaged or not an image") from exc

@@ -18,7 +18,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWri
 from pynamodb.expressions.update import Action as Update
 
 from chalicelib import clock
-from chalicelib.auth.policy import Action, require
+from chalicelib.auth.policy import Action, can, require
 from chalicelib.auth.principal import Principal
 from chalicelib.cursors import TABLE_KEY, decode_cursor, encode_cursor
 from chalicelib.dynamodb import transaction
@@ -160,9 +160,12 @@ def _load(record_id: str) -> RecordItem:
 
 def get_record(principal: Principal, record_id: str, action: Action = Action.RECORD_READ) -> Record:
     item = _load(record_id)
-    if item.state == RecordState.TOMBSTONED:
-        raise Gone(f"This record was removed: {item.tombstone_reason}")
     record = from_item(item)
+    if record.state == RecordState.TOMBSTONED:
+        # Why it went is for those who could read it: a restricted record stays hidden from others.
+        if record.access.get("record") == "public" or can(principal, Action.RECORD_READ, record):
+            raise Gone(f"This record was removed: {item.tombstone_reason}")
+        raise NotFound(NO_SUCH_RECORD)
     try:
         require(principal, action, record)
     except NotFound:

@@ -14,7 +14,19 @@ from PIL import Image
 
 from chalicelib import aws
 from chalicelib.files.keys import encode_key
-from tests.helpers import ALICE, BOB, bearer, call, complete, drain, initiate, new_bucket, put, stored_key
+from tests.helpers import (
+    ALICE,
+    BOB,
+    bearer,
+    call,
+    complete,
+    drain,
+    initiate,
+    new_bucket,
+    put,
+    store,
+    stored_key,
+)
 
 
 def picture(width: int = 400, height: int = 300) -> bytes:
@@ -367,3 +379,16 @@ def test_access_is_read_again_once_the_cache_time_has_passed(
         assert time.monotonic() < deadline, "the image stayed public"
         time.sleep(0.02)
     assert get(api, info, ALICE).status_code == 200
+
+
+def test_a_file_that_is_not_an_image_answers_others_as_a_missing_one_does(api: Client, pump: Any) -> None:
+    bucket = new_bucket(api)
+    version = store(api, bucket, "notes.txt", b"not an image")
+    drain(pump)
+
+    for stranger in ({}, BOB):
+        answer = api.http.get(f"/iiif/3/{version['version_id']}/info.json", headers=stranger)
+        missing = api.http.get("/iiif/3/0123456789abcdef0123456789abcdef/info.json", headers=stranger)
+        assert (answer.status_code, answer.body) == (missing.status_code, missing.body) == (404, missing.body)
+    owner = api.http.get(f"/iiif/3/{version['version_id']}/info.json", headers=ALICE)
+    assert json.loads(owner.body)["message"] == "This file is not an image, or has not been ingested yet."

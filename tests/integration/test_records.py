@@ -227,6 +227,19 @@ def test_a_malformed_body_or_if_match_is_a_400(api: Client) -> None:
     assert (bad[0], bad[1]["errors"][0]["field"]) == (400, "If-Match")
 
 
+def test_a_tombstoned_restricted_record_tells_its_reason_only_to_who_could_read_it(api: Client) -> None:
+    record = create(api, access={"record": "restricted", "files": "restricted"})
+    add_file(api, record)
+    call(api, "post", f"/records/{record['id']}/publish")
+    call(api, "delete", f"/records/{record['id']}?reason=Personal%20data", headers=ADMIN)
+
+    for stranger in ({}, BOB):
+        status, body, _ = call(api, "get", f"/records/{record['id']}", headers=stranger)
+        assert (status, body["message"]) == (404, "No record with this id.")
+    status, body, _ = call(api, "get", f"/records/{record['id']}")  # its owner
+    assert (status, body["message"]) == (410, "This record was removed: Personal data")
+
+
 def test_an_admin_tombstones_a_published_record_which_then_answers_410(api: Client) -> None:
     record = create(api)
     add_file(api, record)
