@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     roles_claim: str = "roles"  # Cognito puts groups in "cognito:groups"
     admin_role: str = "admin"
     jwks_cache_seconds: int = Field(default=300, ge=0, le=86_400)
+    # A token whose exp lies further than this past its iat (or, without iat, past now) is refused:
+    # a stolen long-lived token is not one Vellum honours. Cognito's tokens live at most a day.
+    max_token_lifetime_seconds: int = Field(default=86_400, ge=300, le=30 * 86_400)
 
     # S3 access. Path-style addressing is for the embedded S3 on 127.0.0.1, which has no bucket subdomains.
     s3_addressing_style: Literal["auto", "virtual", "path"] = "auto"

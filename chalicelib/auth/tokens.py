@@ -75,6 +75,7 @@ class TokenVerifier:
         jwks_timeout_seconds: float = JWKS_TIMEOUT_SECONDS,
         jwks_cooldown_seconds: float = JWKS_COOLDOWN_SECONDS,
         leeway_seconds: int = CLOCK_SKEW_SECONDS,
+        max_lifetime_seconds: int = 86_400,
     ) -> None:
         if (local_secret is None) == (jwks_url is None):
             raise ValueError("give exactly one of local_secret (local mode) or jwks_url (production mode)")
@@ -107,10 +108,15 @@ class TokenVerifier:
         self._roles_claim = roles_claim
         self._admin_role = admin_role
         self._leeway = leeway_seconds
+        self._max_lifetime = max_lifetime_seconds
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenVerifier:
-        common: dict[str, Any] = {"roles_claim": settings.roles_claim, "admin_role": settings.admin_role}
+        common: dict[str, Any] = {
+            "roles_claim": settings.roles_claim,
+            "admin_role": settings.admin_role,
+            "max_lifetime_seconds": settings.max_token_lifetime_seconds,
+        }
         if settings.stage == "local":
             return cls(local_secret=settings.local_token_secret, **common)
         return cls(
@@ -143,11 +149,18 @@ class TokenVerifier:
         except PyJWTError as exc:
             raise _refusal(exc) from None
         self._check_audience(claims)
+        self._check_lifetime(claims)
         subject = claims["sub"]
         if not subject:
             raise _invalid("The token does not name its subject.")
         roles = parse_roles(claims.get(self._roles_claim))
         return Principal(sub=subject, roles=roles, is_admin=self._admin_role in roles)
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        issued = claims.get("iat")
+        start = issued if isinstance(issued, int | float) and not isinstance(issued, bool) else time.time()
+        if claims["exp"] - start > self._max_lifetime + self._leeway:
+            raise _invalid(f"The token lives longer than the {self._max_lifetime} s Vellum accepts.")
 
     def _check_audience(self, claims: dict[str, Any]) -> None:
         if self._audience is None:

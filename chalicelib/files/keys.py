@@ -24,13 +24,21 @@ ENCODING_PROBLEM = "is not written in the path as base64url (without padding) of
 
 
 def validate_key(key: object, field: str = "key") -> str:
-    """Return ``key`` unchanged if it is a valid object key, else raise BadRequest naming ``field``."""
+    """The key in Unicode NFC if it is a valid object key, else BadRequest naming ``field``.
+
+    NFC, because one name typed on two systems (macOS writes NFD) must be one key. Format
+    characters (category Cf, such as U+202E RIGHT-TO-LEFT OVERRIDE) are refused: they make
+    ``invoice\u202efdp.exe`` display as ``invoiceexe.pdf``.
+    """
     if not isinstance(key, str) or not key:
         raise invalid_field(field, "must be a non-empty string")
+    key = unicodedata.normalize("NFC", key)
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise invalid_field(field, f"must be at most {MAX_KEY_BYTES} bytes in UTF-8")
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in key):
         raise invalid_field(field, "must not contain control characters")
+    if any(unicodedata.category(char) == "Cf" for char in key):
+        raise invalid_field(field, "must not contain invisible format characters (such as U+202E)")
     if any(segment in (".", "..") for segment in key.split("/")):
         raise invalid_field(field, "must not contain '.' or '..' segments")
     return key

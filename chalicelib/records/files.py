@@ -80,22 +80,22 @@ def set_file_metadata(principal: Principal, record_id: str, key: str, metadata: 
 def file_metadata(principal: Principal, record_id: str, key: str) -> dict[str, Any]:
     record = get_record(principal, record_id)
     item = RecordItem.get(record_pk(record.id), RECORD_SK)
-    objects.read_object(principal, record.bucket_id, validate_key(key), None)  # the files' own access
+    key = validate_key(key)
+    objects.read_object(principal, record.bucket_id, key, None)  # the files' own access
     return dict((item.files or {}).get("metadata", {}).get(key, {}))
 
 
 def order_files(principal: Principal, record_id: str, order: object) -> list[str]:
     record = get_draft(principal, record_id)
-    if (
-        not isinstance(order, list)
-        or not all(isinstance(key, str) for key in order)
-        or len(set(order)) != len(order)
-    ):
+    if not isinstance(order, list) or not all(isinstance(key, str) for key in order):
         raise invalid_field("order", "must be a list of the record's file keys, each once")
-    for key in order:
-        objects.head_version(record.bucket_id, validate_key(key, "order"))
-    _change_files(record, {"order": order})
-    return order
+    keys = [validate_key(key, "order") for key in order]
+    if len(set(keys)) != len(keys):
+        raise invalid_field("order", "must be a list of the record's file keys, each once")
+    for key in keys:
+        objects.head_version(record.bucket_id, key)
+    _change_files(record, {"order": keys})
+    return keys
 
 
 def record_files(principal: Principal, record_id: str) -> tuple[Record, list[Entry] | None]:

@@ -66,3 +66,18 @@ def test_the_longest_key_fits_the_longest_sort_key_it_is_stored_in() -> None:
 
     longest = "é" * (MAX_KEY_BYTES // 2) + "x"
     assert len(version_sk(validate_key(longest), new_version_id()).encode()) == 1024  # DynamoDB's limit
+
+
+@pytest.mark.parametrize(
+    "key", ["invoice\u202efdp.exe", "zero\u200bwidth.txt", "bom\ufeff.csv", "soft\u00adhyphen"]
+)
+def test_keys_with_invisible_format_characters_are_refused(key: str) -> None:
+    with pytest.raises(BadRequest, match="invisible format characters"):
+        validate_key(key)
+
+
+def test_a_key_is_kept_in_nfc_so_one_name_is_one_key() -> None:
+    decomposed = "re\u0301sume\u0301.pdf"  # as macOS writes "résumé.pdf"
+
+    assert validate_key(decomposed) == "résumé.pdf"
+    assert decode_key(encode_key(decomposed)) == "résumé.pdf"

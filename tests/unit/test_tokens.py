@@ -515,3 +515,24 @@ def test_other_stages_verify_against_the_jwks(jwks: JwksEndpoint) -> None:
 
     assert not verifier.is_local
     assert verifier.verify(EC_KEY.sign(provider_claims(**{"cognito:groups": "admin"}))).is_admin
+
+
+def test_a_token_living_longer_than_the_maximum_is_refused() -> None:
+    verifier = TokenVerifier(local_secret=SECRET, max_lifetime_seconds=3600)
+    now = int(time.time())
+
+    assert verifier.verify(local_token(iat=now, exp=now + 3600)).sub == "alice"
+    for forged in (local_token(iat=now, exp=now + 10 * 365 * 86_400), local_token(iat=None, exp=now + 7200)):
+        with pytest.raises(Unauthorized, match="lives longer than the 3600 s"):
+            verifier.verify(forged)
+
+
+def test_the_maximum_lifetime_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.settings import load_settings
+
+    monkeypatch.setenv("VELLUM_MAX_TOKEN_LIFETIME_SECONDS", "600")
+    verifier = TokenVerifier.from_settings(load_settings())
+    now = int(time.time())
+
+    with pytest.raises(Unauthorized, match="lives longer than the 600 s"):
+        verifier.verify(issue_local_token(load_settings().local_token_secret or "", "alice", [], 3600, now))
