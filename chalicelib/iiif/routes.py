@@ -14,6 +14,7 @@ from chalicelib.iiif.info import MEDIA_TYPE, PROFILE
 from chalicelib.iiif.render import MEDIA_TYPES
 from chalicelib.iiif.request import parse_image_request
 from chalicelib.links import base_url
+from chalicelib.settings import get_settings
 
 blueprint = Blueprint(__name__)
 
@@ -96,7 +97,12 @@ def image(
         return Response(body=b"", headers=headers)
     answer = produce()
     if isinstance(answer, images.Redirect):
-        return Response(body=b"", status_code=303, headers={**headers, "Location": answer.url})
+        # The presigned URL dies long before a year: nobody may keep the redirect longer than it lives.
+        lifetime = get_settings().presign_expiry_seconds // 2
+        kept = f"{'public' if source.public else 'private'}, max-age={lifetime}"
+        return Response(
+            body=b"", status_code=303, headers={**headers, "Cache-Control": kept, "Location": answer.url}
+        )
     return Response(body=answer, headers=headers)
 
 

@@ -226,6 +226,8 @@ def test_an_answer_too_large_for_lambda_is_a_303_to_s3(
     response = get(api, f"/iiif/3/{image_id}/full/max/0/default.png")
 
     assert response.status_code == 303
+    # Kept at most half as long as the presigned URL it names lives (900 s here), never a year.
+    assert response.headers["Cache-Control"] == "public, max-age=450"
     fetched = requests.get(response.headers["Location"], timeout=30)
     assert Image.open(io.BytesIO(fetched.content)).size == (1300, 900)
 
