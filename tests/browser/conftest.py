@@ -114,3 +114,16 @@ def browser_page(chromium: Browser, front: Front) -> Iterator[tuple[Page, PageWa
     page.on("response", watch.on_response)
     yield page, watch
     context.close()
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    """A page in a fresh context that records and dismisses every dialog (a script's alert) in
+    ``page.dialogs``, and takes downloads (an attachment opened) without failing."""
+    context = chromium.new_context(accept_downloads=True)
+    opened = context.new_page()
+    dialogs: list[str] = []
+    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    opened.dialogs = dialogs  # type: ignore[attr-defined]
+    yield opened
+    context.close()

@@ -4,13 +4,12 @@ every other is served as the type Vellum rebuilt, inline only when it cannot run
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
 
 from chalicelib.files.keys import encode_key
 from tests.stack import Stack, make_token
@@ -59,17 +58,6 @@ def _initiate(stack: Stack, shelf: dict[str, Any], key: str, declared: str) -> r
     target = f"{stack.api}/files/{shelf['bucket']}/{encode_key(key)}"
     body = {"size": len(PAYLOAD), "content_type": declared}
     return requests.post(f"{target}?uploads", json=body, headers=shelf["auth"], timeout=10)
-
-
-@pytest.fixture
-def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context(accept_downloads=True)
-    opened = context.new_page()
-    dialogs: list[str] = []
-    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    opened.dialogs = dialogs  # type: ignore[attr-defined]
-    yield opened
-    context.close()
 
 
 def _visit(page: Page, url: str) -> None:

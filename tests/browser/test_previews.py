@@ -7,13 +7,12 @@ from __future__ import annotations
 import io
 import time
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 from PIL import Image, ImageDraw
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from chalicelib.files.keys import encode_key
 from tests.helpers import hostile_notebook
@@ -142,17 +141,6 @@ def shelf(stack: Stack) -> dict[str, Any]:
             assert time.monotonic() < deadline, f"ingest did not describe {key}"
             time.sleep(0.2)
     return {"bucket": bucket}
-
-
-@pytest.fixture
-def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context()
-    opened = context.new_page()
-    dialogs: list[str] = []
-    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    opened.dialogs = dialogs  # type: ignore[attr-defined]
-    yield opened
-    context.close()
 
 
 def open_preview(page: Page, stack: Stack, shelf: dict[str, Any], key: str) -> None:
