@@ -82,7 +82,7 @@ def plan_image(request: ImageRequest, width: int, height: int, limits: Limits) -
     if width < 1 or height < 1:
         raise ValueError(f"an image has at least one pixel, not {width}x{height}")
     x, y, w, h = _region_box(request, width, height)
-    scaled_width, scaled_height = _scaled_size(request, w, h, limits)
+    scaled_width, scaled_height = _fit_turned(request, *_scaled_size(request, w, h, limits), limits)
     return ImagePlan(
         x=x,
         y=y,
@@ -210,12 +210,70 @@ def _scaled_size(request: ImageRequest, width: int, height: int, limits: Limits)
     if not limits.admit(*scaled):
         # 3.0 section 4.2 makes this a 400. 2.1's error table (section 7.2) lists "the requested size
         # is greater than the limits" under 404, but it is the client's request that is wrong: 400.
-        section = spec_section(version, "4.2" if version == "3" else "5.3")
         raise BadRequest(
             f"The size '{size}' asks for {scaled[0]}x{scaled[1]} pixels, beyond this server's limits "
-            f"({limits}) {section}."
+            f"({limits}) {_limits_section(request)}."
         )
     return scaled
+
+
+def _limits_section(request: ImageRequest) -> str:
+    return spec_section(request.version, "4.2" if request.version == "3" else "5.3")
+
+
+def turned_size(width: int, height: int, degrees: float) -> tuple[int, int]:
+    """The canvas a ``width`` x ``height`` image needs once turned ``degrees`` clockwise, as Pillow's
+    ``rotate(-degrees, expand=True)`` (render.py) sizes it: the rotated corners' bounding box."""
+    angle = -degrees % 360.0  # Pillow's own angle, counter-clockwise
+    if angle in (0.0, 180.0):
+        return width, height
+    if angle in (90.0, 270.0):
+        return height, width
+    radians = -math.radians(angle)
+    cos, sin = round(math.cos(radians), 15), round(math.sin(radians), 15)
+    # Pillow turns about the centre, and rounds the turned corners outwards from there.
+    middle_x, middle_y = width / 2, height / 2
+    shift_x = -cos * middle_x - sin * middle_y + middle_x
+    shift_y = sin * middle_x - cos * middle_y + middle_y
+    corners = ((0, 0), (width, 0), (width, height), (0, height))
+    xs = [cos * x + sin * y + shift_x for x, y in corners]
+    ys = [-sin * x + cos * y + shift_y for x, y in corners]
+    return math.ceil(max(xs)) - math.floor(min(xs)), math.ceil(max(ys)) - math.floor(min(ys))
+
+
+def _fit_turned(request: ImageRequest, width: int, height: int, limits: Limits) -> tuple[int, int]:
+    """The scaled size, such that the image as sent, turned, is within the limits too: a turn of 45
+    degrees needs a canvas up to twice the area. ``max`` and ``!w,h`` shrink to fit; a size the
+    client spelled out that does not fit is a 400, as an unturned one is."""
+    degrees = request.rotation.degrees % 360
+    if limits.admit(*turned_size(width, height, degrees)):
+        return width, height
+    if request.size.kind not in ("max", "confined"):
+        turned = turned_size(width, height, degrees)
+        raise BadRequest(
+            f"Turned by {format_decimal(degrees)} degrees, the size '{request.size}' needs "
+            f"{turned[0]}x{turned[1]} pixels, beyond this server's limits ({limits}) "
+            f"{_limits_section(request)}."
+        )
+
+    # The largest width (its height by the aspect ratio, as the canonical "w," form has it) whose
+    # turned canvas fits; none (0) is a 400 too.
+    def sized(new_width: int) -> tuple[int, int]:
+        return new_width, max(1, _divide_half_up(height * new_width, width))
+
+    low, high = 0, width
+    while low < high:
+        middle = (low + high + 1) // 2
+        if limits.admit(*turned_size(*sized(middle), degrees)):
+            low = middle
+        else:
+            high = middle - 1
+    if low == 0:
+        raise BadRequest(
+            f"Turned by {format_decimal(degrees)} degrees, no size of this region is within this "
+            f"server's limits ({limits}) {_limits_section(request)}."
+        )
+    return sized(low)
 
 
 def _explicit_size(request: ImageRequest, width: int, height: int) -> tuple[int, int]:

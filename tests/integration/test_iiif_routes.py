@@ -394,3 +394,12 @@ def test_a_file_that_is_not_an_image_answers_others_as_a_missing_one_does(api: C
         assert (answer.status_code, answer.body) == (missing.status_code, missing.body) == (404, missing.body)
     owner = api.http.get(f"/iiif/3/{version['version_id']}/info.json", headers=ALICE)
     assert json.loads(owner.body)["message"] == "This file is not an image, or has not been ingested yet."
+
+
+def test_a_turn_cannot_take_an_answer_beyond_the_limits(api: Client, pump: Any) -> None:
+    _, image_id = big_picture_identifier(api, pump)
+
+    refused = get(api, f"/iiif/3/{image_id}/full/^8192,2048/45/default.png")
+
+    assert refused.status_code == 400
+    assert "Turned by 45 degrees" in json.loads(refused.body)["message"]

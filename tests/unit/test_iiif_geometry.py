@@ -583,3 +583,36 @@ def test_max_is_always_served_and_never_upscales(
 
     assert result.width <= width and result.height <= height
     assert limits.admit(result.width, result.height)
+
+
+SERVER_LIMITS = Limits(max_width=8192, max_height=8192, max_area=16_777_216)  # the settings' defaults
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 400), st.integers(1, 400), st.floats(0, 360, allow_nan=False).map(lambda d: round(d, 2))
+)
+def test_a_turned_canvas_is_sized_as_pillow_sizes_it(width: int, height: int, degrees: float) -> None:
+    from PIL import Image
+
+    from chalicelib.iiif.geometry import turned_size
+
+    turned = Image.new("L", (width, height)).rotate(-degrees, expand=True)
+    assert turned_size(width, height, degrees) == turned.size
+
+
+def test_limits_bound_the_turned_image_not_only_the_scaled_one() -> None:
+    # The review's request: 8192x2048 fits the limits, but turned 45 degrees it needs 7242x7242.
+    with pytest.raises(BadRequest, match=r"Turned by 45 degrees, .* 7242x7242 pixels"):
+        plan("3", size="^8192,2048", rotation="45", image=(1600, 1200), limits=SERVER_LIMITS)
+
+
+def test_max_turned_shrinks_until_the_turned_canvas_fits() -> None:
+    from chalicelib.iiif.geometry import turned_size
+
+    planned = plan("3", size="^max", rotation="45", image=(4096, 4096), limits=SERVER_LIMITS)
+
+    assert SERVER_LIMITS.admit(*turned_size(planned.width, planned.height, 45))
+    assert planned.width == planned.height
+    assert not SERVER_LIMITS.admit(*turned_size(planned.width + 1, planned.height + 1, 45))  # the largest
+    assert plan("3", size="^max", rotation="90", image=(4096, 4096), limits=SERVER_LIMITS).width == 4096
