@@ -92,7 +92,7 @@ def complete_upload(
     claimed_at = _claim(item)
     if claimed_at is None:
         return _wait_for_completion(bucket, key, upload_id)
-    with _given_back_on_failure(item, claimed_at):
+    with _given_back_on_failure(item):
         parts = _verify(item, completion)
         if item.s3_upload_id:
             storage.complete_multipart(item.s3_key, item.s3_upload_id, parts)
@@ -219,13 +219,14 @@ def _verify_checksum(item: UploadItem) -> None:
         _fail(item, f"the file's checksum is {digest}, not the declared {item.checksum}")
 
 
-def _release_claim(item: UploadItem, claimed_at: datetime | None = None) -> None:
-    """Back to pending, unless another completion has taken the claim over meanwhile."""
+def _release_claim(item: UploadItem) -> None:
+    """Back to pending, unless another completion has taken the claim over meanwhile (the item
+    holds this completion's claim: pynamodb refreshes it from every update)."""
     try:
         item.update(
             actions=[UploadItem.state.set(UploadState.PENDING), UploadItem.completing_since.remove()],
             condition=(UploadItem.state == UploadState.COMPLETING)
-            & (UploadItem.completing_since == (claimed_at or item.completing_since)),
+            & (UploadItem.completing_since == item.completing_since),
         )
     except UpdateError as exc:
         if not condition_failed(exc):
@@ -233,7 +234,7 @@ def _release_claim(item: UploadItem, claimed_at: datetime | None = None) -> None
 
 
 @contextlib.contextmanager
-def _given_back_on_failure(item: UploadItem, claimed_at: datetime) -> Iterator[None]:
+def _given_back_on_failure(item: UploadItem) -> Iterator[None]:
     """An unexpected failure after the claim gives the claim back, so the client can retry or
     abort at once instead of waiting out the lease; a refusal has settled the upload itself."""
     try:
@@ -241,7 +242,7 @@ def _given_back_on_failure(item: UploadItem, claimed_at: datetime) -> Iterator[N
     except UploadRefused:
         raise
     except Exception:
-        _release_claim(item, claimed_at)
+        _release_claim(item)
         raise
 
 
@@ -357,7 +358,7 @@ def finalise_form_upload(s3_key: str) -> ObjectVersion | None:
     claimed_at = _claim(item)
     if claimed_at is None:
         raise RetryLater(f"upload {item.id} is being completed elsewhere")
-    with _given_back_on_failure(item, claimed_at):
+    with _given_back_on_failure(item):
         try:
             _verify(item, Completion())
         except UploadRefused as refusal:
