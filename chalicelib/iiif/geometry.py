@@ -246,10 +246,10 @@ def _fit_turned(request: ImageRequest, width: int, height: int, limits: Limits) 
     degrees needs a canvas up to twice the area. ``max`` and ``!w,h`` shrink to fit; a size the
     client spelled out that does not fit is a 400, as an unturned one is."""
     degrees = request.rotation.degrees % 360
-    if limits.admit(*turned_size(width, height, degrees)):
+    turned = turned_size(width, height, degrees)
+    if limits.admit(*turned):
         return width, height
     if request.size.kind not in ("max", "confined"):
-        turned = turned_size(width, height, degrees)
         raise BadRequest(
             f"Turned by {format_decimal(degrees)} degrees, the size '{request.size}' needs "
             f"{turned[0]}x{turned[1]} pixels, beyond this server's limits ({limits}) "
