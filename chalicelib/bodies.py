@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.errors import BadRequest, FieldError
+from chalicelib.errors import BadRequest, FieldError, UnsupportedMediaType
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -44,6 +44,8 @@ def parse_body(model: type[Body], request: Request, *, allow_empty: bool = False
         if not allow_empty:
             raise BadRequest("The body must be a JSON object.")
         raw = b"{}"
+    elif not _declared_json(request):
+        raise UnsupportedMediaType()
     try:
         data: Any = json.loads(raw, object_pairs_hook=_refuse_duplicate_names)
     except _DuplicateName as duplicate:
@@ -64,6 +66,13 @@ def parse_body(model: type[Body], request: Request, *, allow_empty: bool = False
             for error in exc.errors()
         ]
         raise BadRequest("The body is invalid.", errors) from None
+
+
+def _declared_json(request: Request) -> bool:
+    # Chalice takes a body without Content-Type for JSON; a browser sends one for a typeless Blob,
+    # which any page may post to any origin without asking. A JSON body must say it is one.
+    declared = request.headers.get("content-type") or ""
+    return declared.split(";", 1)[0].strip().lower() == "application/json"
 
 
 def _depth(value: Any) -> int:

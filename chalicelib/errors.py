@@ -79,6 +79,11 @@ class PreconditionFailed(VellumError):
     default_message = "The resource has changed since you read it."
 
 
+class UnsupportedMediaType(VellumError):
+    status = 415
+    default_message = "The body must be sent as Content-Type: application/json."
+
+
 class QuotaExceeded(BadRequest):
     """The bytes asked for do not fit in what is left of a bucket's quota."""
 

@@ -12,7 +12,6 @@ from typing import Any
 from chalice.app import Request, Response
 
 from chalicelib.auth.context import authenticate
-from chalicelib.auth.session import token_from_cookies
 from chalicelib.cors import cors_headers
 from chalicelib.errors import VellumError, error_body, error_response
 from chalicelib.observability import flush_metrics, logger, metrics
@@ -25,7 +24,7 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
     logger.set_correlation_id(request_id)
     logger.append_keys(method=request.method, path=request.path)
     try:
-        authenticate(_credentials(request))
+        authenticate(request)
         response = get_response(request)
     except VellumError as error:
         response = error_response(error)
@@ -41,15 +40,6 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
     logger.remove_keys(["method", "path"])
     flush_metrics()
     return response
-
-
-def _credentials(request: Request) -> str | None:
-    """The Authorization header, else the session cookie's token as if it were one."""
-    authorization = request.headers.get("authorization")
-    if authorization is not None:
-        return str(authorization)
-    token = token_from_cookies(request.headers.get("cookie"))
-    return f"Bearer {token}" if token else None
 
 
 def _request_id(request: Request) -> str:

@@ -72,20 +72,22 @@ class Table:
         keys = {self.hash_key, self.range_key}
         for index in self.indexes:
             keys.update((index.hash_key, index.range_key))
-        return {
+        params: dict[str, Any] = {
             "TableName": name,
             "BillingMode": "PAY_PER_REQUEST",
             "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in sorted(keys)],
             "KeySchema": _key_schema(self.hash_key, self.range_key),
-            "GlobalSecondaryIndexes": [
+        }
+        if self.indexes:  # DynamoDB refuses an empty list
+            params["GlobalSecondaryIndexes"] = [
                 {
                     "IndexName": index.name,
                     "KeySchema": _key_schema(index.hash_key, index.range_key),
                     "Projection": {"ProjectionType": "ALL"},
                 }
                 for index in self.indexes
-            ],
-        }
+            ]
+        return params
 
 
 def _key_schema(hash_key: str, range_key: str) -> list[dict[str, str]]:
@@ -98,6 +100,7 @@ def _key_schema(hash_key: str, range_key: str) -> list[dict[str, str]]:
 TABLES = (
     Table(setting="files_table"),  # buckets, object versions, uploads, tags
     Table(setting="records_table"),  # records, their versions and file entries
+    Table(setting="sessions_table", indexes=()),  # browser sessions, each found by its own key
 )
 
 

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     data_bucket: str = Field(min_length=3, max_length=63)
     files_table: str = Field(min_length=3)
     records_table: str = Field(min_length=3)
+    sessions_table: str = Field(min_length=3)
     ingest_queue: str = Field(min_length=1, max_length=80)
     ingest_dlq: str = Field(min_length=1, max_length=80)
 

@@ -134,6 +134,7 @@ def _roles(scope: Construct, storage: Storage) -> dict[str, iam.Role]:
     stack = cdk.Stack.of(scope)
     bucket = storage.bucket
     files, records = storage.tables["files_table"], storage.tables["records_table"]
+    sessions = storage.tables["sessions_table"]
 
     def objects(prefix: str = "") -> str:
         return bucket.arn_for_objects(f"{prefix}*")
@@ -154,7 +155,8 @@ def _roles(scope: Construct, storage: Storage) -> dict[str, iam.Role]:
         resources=[storage.queue.queue_arn, storage.dlq.queue_arn],
     )
     describe_tables = iam.PolicyStatement(
-        actions=["dynamodb:DescribeTable"], resources=[files.table_arn, records.table_arn]
+        actions=["dynamodb:DescribeTable"],
+        resources=[files.table_arn, records.table_arn, sessions.table_arn],
     )
     read_write_objects = iam.PolicyStatement(
         actions=[
@@ -198,5 +200,6 @@ def _roles(scope: Construct, storage: Storage) -> dict[str, iam.Role]:
         files.grant_read_write_data(role)
         roles[kind] = role
     records.grant_read_write_data(roles["api"])
+    sessions.grant_read_write_data(roles["api"])
     storage.queue.grant_consume_messages(roles["ingest"])
     return roles

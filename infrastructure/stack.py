@@ -87,6 +87,7 @@ class VellumStack(cdk.Stack):
             "DataBucketName": storage.bucket.bucket_name,
             "FilesTableName": storage.tables["files_table"].table_name,
             "RecordsTableName": storage.tables["records_table"].table_name,
+            "SessionsTableName": storage.tables["sessions_table"].table_name,
             "IngestQueueUrl": storage.queue.queue_url,
             "IngestDeadLetterQueueUrl": storage.dlq.queue_url,
             "AlarmTopicArn": topic.topic_arn,

@@ -10,8 +10,13 @@ from __future__ import annotations
 import functools
 from contextvars import ContextVar
 
+from chalice.app import Request
+
+from chalicelib.auth.cookies import check_cookie_origin, origin_of, session_key_from_cookies, takes_session
 from chalicelib.auth.principal import ANONYMOUS, Principal
+from chalicelib.auth.session import session_principal
 from chalicelib.auth.tokens import TokenVerifier, principal_from_authorization
+from chalicelib.links import base_url
 from chalicelib.settings import get_settings
 
 _principal: ContextVar[Principal] = ContextVar("principal", default=ANONYMOUS)
@@ -23,10 +28,28 @@ def verifier() -> TokenVerifier:
     return TokenVerifier.from_settings(get_settings())
 
 
-def authenticate(authorization: str | None) -> Principal:
-    principal = principal_from_authorization(authorization, verifier())
+def authenticate(request: Request) -> Principal:
+    """The Authorization header's principal; without one, on the session's routes alone, the
+    session cookie's; else anonymous."""
+    authorization = request.headers.get("authorization")
+    principal = ANONYMOUS
+    if authorization is not None:
+        principal = principal_from_authorization(str(authorization), verifier())
+    elif takes_session(request.path):
+        key = session_key(request)
+        principal = session_principal(key) if key else ANONYMOUS
     _principal.set(principal)
     return principal
+
+
+def session_key(request: Request) -> str | None:
+    """The session key the request's cookie holds, once the request is known to come from an
+    origin allowed to use it."""
+    key = session_key_from_cookies(request.headers.get("cookie"))
+    if key is not None:
+        named = [origin for origin in get_settings().cors_origins if origin != "*"]
+        check_cookie_origin(request.headers, origin_of(base_url(request)), named)
+    return key
 
 
 def current_principal() -> Principal:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -11,6 +11,9 @@ class Principal:
     sub: str | None
     roles: frozenset[str] = frozenset()
     is_admin: bool = False
+    # When the credential that established this principal stops being valid (epoch seconds): a
+    # session started with it ends then too. Not part of who the principal is.
+    expires_at: int | None = field(default=None, compare=False)
 
     @property
     def anonymous(self) -> bool:

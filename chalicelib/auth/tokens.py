@@ -154,7 +154,9 @@ class TokenVerifier:
         if not subject:
             raise _invalid("The token does not name its subject.")
         roles = parse_roles(claims.get(self._roles_claim))
-        return Principal(sub=subject, roles=roles, is_admin=self._admin_role in roles)
+        return Principal(
+            sub=subject, roles=roles, is_admin=self._admin_role in roles, expires_at=int(claims["exp"])
+        )
 
     def _check_lifetime(self, claims: dict[str, Any]) -> None:
         issued = claims.get("iat")

@@ -143,15 +143,17 @@ def test_tables_have_their_indexes_on_demand_billing_recovery_ttl_and_protection
     tables = resources_of(template, "AWS::DynamoDB::Table")
 
     assert len(tables) == len(resources.TABLES)
+    indexes = sorted(
+        sorted(index["IndexName"] for index in table["Properties"].get("GlobalSecondaryIndexes", []))
+        for table in tables.values()
+    )
+    assert indexes == sorted(sorted(index.name for index in table.indexes) for table in resources.TABLES)
+    assert indexes == [[], ["gsi1", "gsi2"], ["gsi1", "gsi2"]]
     for table in tables.values():
         properties = table["Properties"]
         assert properties["BillingMode"] == "PAY_PER_REQUEST"
         assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
         assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-        assert sorted(index["IndexName"] for index in properties["GlobalSecondaryIndexes"]) == [
-            "gsi1",
-            "gsi2",
-        ]
         assert properties.get("DeletionProtectionEnabled", False) is protected
         assert table["DeletionPolicy"] == ("Retain" if protected else "Delete")
 
@@ -328,6 +330,7 @@ def test_the_outputs_name_what_operators_need(dev: Template) -> None:
         "DataBucketName",
         "FilesTableName",
         "RecordsTableName",
+        "SessionsTableName",
         "IngestQueueUrl",
         "AlarmTopicArn",
     } <= outputs

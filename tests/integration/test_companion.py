@@ -169,27 +169,6 @@ def test_a_browser_form_upload_is_recorded_when_s3_reports_the_object(api: Clien
     assert bucket_counters(bucket) == (7, 7)
 
 
-def test_the_session_cookie_authenticates_requests_without_headers(api: Client) -> None:
-    bucket = new_bucket(api)
-    response = api.http.post("/session", headers=ALICE)
-    assert response.status_code == 204
-    cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    token_cookie = cookie.split(";", 1)[0]
-
-    status, started = companion(
-        api,
-        "post",
-        "/s3/multipart",
-        {"filename": "a.bin", "metadata": {"bucket": bucket}},
-        {"Cookie": token_cookie},
-    )
-
-    assert status == 200, started
-    assert api.http.post("/session").status_code == 401
-    assert api.http.get("/me", headers={"Cookie": "vellum_session=forged"}).status_code == 401
-
-
 def test_preflight_and_cors_answer_configured_origins(api: Client) -> None:
     response = api.http.request(
         "OPTIONS",

@@ -252,3 +252,15 @@ def test_an_admin_tombstones_a_published_record_which_then_answers_410(api: Clie
     assert (status, body["message"]) == (410, "This record was removed: Copyright claim")
     assert record["id"] not in [r["id"] for r in call(api, "get", "/records", headers={})[1]["records"]]
     assert call(api, "get", f"/files/{record['bucket_id']}", headers={})[0] == 404
+
+
+@pytest.mark.parametrize("declared", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_not_declared_as_json_is_a_415_and_creates_nothing(api: Client, declared: str | None) -> None:
+    # Any page may POST a typeless Blob or a text/plain body to any origin without asking first.
+    headers = {**ALICE, **({"Content-Type": declared} if declared else {})}
+
+    answer = api.http.post("/records", body=json.dumps({"metadata": {"title": "T"}}), headers=headers)
+
+    assert answer.status_code == 415
+    assert json.loads(answer.body)["status"] == 415
+    assert call(api, "get", "/records?owner=me")[1]["records"] == []

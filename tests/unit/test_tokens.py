@@ -488,6 +488,7 @@ def _settings(**values: Any) -> Settings:
         "data_bucket": "vellum-data",
         "files_table": "vellum-files",
         "records_table": "vellum-records",
+        "sessions_table": "vellum-sessions",
         "ingest_queue": "vellum-ingest",
         "ingest_dlq": "vellum-ingest-dlq",
         # Given here so the test session's local-stage environment does not leak in.

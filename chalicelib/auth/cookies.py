@@ -1,0 +1,70 @@
+"""The session cookie, and which requests it may authenticate. Plain HTTP logic: the sessions it
+names live in chalicelib.auth.session.
+
+HttpOnly keeps the key from page scripts; SameSite=Strict keeps other sites from sending it, and
+``check_cookie_origin`` keeps other origins of the same site (sibling subdomains, other ports of
+127.0.0.1) from riding on it. Secure outside the local stage, which runs on plain http://127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import urlsplit
+
+from chalicelib.errors import Forbidden
+
+SESSION_COOKIE = "vellum_session"
+# The routes a session authenticates: those Uppy's Companion client calls. Everywhere else the
+# cookie is ignored, so a forged request there is anonymous (DELETE /session only reads its key).
+SESSION_PATHS = ("/s3/",)
+
+
+def session_key_from_cookies(header: str | None) -> str | None:
+    if not header:
+        return None
+    cookies: SimpleCookie = SimpleCookie()
+    try:
+        cookies.load(header)
+    except CookieError:
+        return None
+    morsel = cookies.get(SESSION_COOKIE)
+    return morsel.value if morsel and morsel.value else None
+
+
+def session_cookie(key: str, *, secure: bool, max_age: int | None = None) -> str:
+    attributes = f"{SESSION_COOKIE}={key}; Path=/; HttpOnly; SameSite=Strict"
+    if max_age is not None:
+        attributes += f"; Max-Age={max_age}"
+    return attributes + ("; Secure" if secure else "")
+
+
+def expired_session_cookie(*, secure: bool) -> str:
+    return session_cookie("", secure=secure, max_age=0)
+
+
+def takes_session(path: str) -> bool:
+    return path.startswith(SESSION_PATHS)
+
+
+def check_cookie_origin(headers: Mapping[str, str], own_origin: str, allowed: Collection[str]) -> None:
+    """Refuse a cookie-authenticated request that another origin made.
+
+    Browsers send ``Sec-Fetch-Site`` and ``Origin`` themselves and let no page set them. A request
+    the API's own page made says ``same-origin``; one from a configured origin (a console on its
+    own domain) names it in ``Origin``. A wildcard in the CORS setting never counts: it names nobody.
+    """
+    if headers.get("sec-fetch-site") == "same-origin":
+        return
+    origin = headers.get("origin")
+    if origin and (origin == own_origin or origin in allowed):
+        return
+    raise Forbidden(
+        "A request authenticated by the session cookie must come from Vellum's own origin or one "
+        "of VELLUM_CORS_ORIGINS; other clients send the bearer token in the Authorization header."
+    )
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -1,0 +1,35 @@
+"""The auth domain's items in the sessions table (generic pk/sk keys, see chalicelib.resources).
+
+    S#{sha256 of the session key}   #SESSION   a browser session: who it is, until when
+
+The table holds the key's digest, never the key itself: whoever reads the table cannot sign in
+with what is in it. DynamoDB's TTL removes an ended session within days; readers check
+``expires_at`` themselves for the time in between.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.models import Model
+
+from chalicelib.settings import get_settings
+
+SESSION_SK = "#SESSION"
+
+
+def session_pk(digest: str) -> str:
+    return f"S#{digest}"
+
+
+class SessionItem(Model):
+    class Meta:
+        table_name = get_settings().sessions_table
+        region = get_settings().region
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=SESSION_SK)
+    sub = UnicodeAttribute()
+    roles = UnicodeSetAttribute(null=True)  # DynamoDB has no empty set: no roles is no attribute
+    is_admin = BooleanAttribute(default=False)
+    created_at = NumberAttribute()
+    expires_at = NumberAttribute()  # epoch seconds; the table's TTL attribute
