@@ -56,7 +56,10 @@ class Settings(BaseSettings):
     # Origins allowed to PUT/POST straight to the data bucket from a browser.
     cors_origins: list[str] = Field(default_factory=list)
 
-    # Limits.
+    # Limits. A new bucket gets these quota and file-size limits; only an admin may raise a bucket's
+    # above them (an owner may lower its own), as Invenio's quotas are the operator's to set.
+    default_quota_bytes: int = Field(default=50 * 1024**3, ge=1)
+    default_max_file_bytes: int = Field(default=50 * 1024**3, ge=1)
     presign_expiry_seconds: int = Field(default=900, ge=60, le=43_200)
     # An upload not completed by then is aborted and its reserved quota released (at most the 7 days
     # after which the data bucket's lifecycle rule aborts it in S3 anyway).

@@ -15,9 +15,10 @@ from chalicelib import clock
 from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
 from chalicelib.dynamodb import condition_failed
-from chalicelib.errors import Conflict, Forbidden, NotFound, QuotaExceeded
+from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound, QuotaExceeded
 from chalicelib.files.models import BUCKET_SK, DELETED_BUCKETS_PK, BucketItem, bucket_pk
 from chalicelib.files.planning import MAX_OBJECT_SIZE
+from chalicelib.settings import get_settings
 
 NO_SUCH_BUCKET = "No bucket with this id."
 
@@ -50,6 +51,8 @@ ByteCount = Annotated[StrictInt, Field(ge=1)]
 
 
 class NewBucket(BaseModel):
+    """A bucket to create; a limit not given (or null) is the configured default."""
+
     model_config = ConfigDict(extra="forbid")
 
     quota_size: ByteCount | None = None
@@ -79,9 +82,42 @@ def _from_item(item: BucketItem) -> Bucket:
     )
 
 
-def create_bucket(principal: Principal, spec: NewBucket, record_id: str | None = None) -> Bucket:
+LIMITS = ("quota_size", "max_file_size")
+
+
+def _defaults() -> dict[str, int]:
+    settings = get_settings()
+    return {"quota_size": settings.default_quota_bytes, "max_file_size": settings.default_max_file_bytes}
+
+
+def _limits(principal: Principal, given: dict[str, Any], current: Bucket | None = None) -> dict[str, int]:
+    """The limits ``given`` asks for, null being the default, once ``principal`` may set them: above
+    the default and above what the bucket has now, only an admin may."""
+    defaults = _defaults()
+    wanted = {name: given[name] or defaults[name] for name in LIMITS if name in given}
+    if principal.is_admin:
+        return wanted
+    raised = [
+        FieldError(name, f"only an admin may set more than the default of {defaults[name]} bytes")
+        for name, value in wanted.items()
+        if value > max(defaults[name], getattr(current, name, None) or 0)
+    ]
+    if raised:
+        raise Forbidden("Only an admin may raise a limit above the configured default.", raised)
+    return wanted
+
+
+def create_bucket(
+    principal: Principal, spec: NewBucket, record_id: str | None = None, *, limits_of: Bucket | None = None
+) -> Bucket:
+    """A new bucket with the limits ``spec`` asks for, or the very limits of ``limits_of`` (the
+    bucket a snapshot copies, whose limits an admin may have raised)."""
     require(principal, Action.BUCKET_CREATE, None)
     assert principal.sub is not None  # bucket-create needs a signed-in principal
+    if limits_of is None:
+        limits: dict[str, int | None] = {**_limits(principal, spec.model_dump(include=set(LIMITS)))}
+    else:
+        limits = {"quota_size": limits_of.quota_size, "max_file_size": limits_of.max_file_size}
     now = clock.now()
     bucket_id = str(uuid.uuid4())
     item = BucketItem(
@@ -89,8 +125,8 @@ def create_bucket(principal: Principal, spec: NewBucket, record_id: str | None =
         sk=BUCKET_SK,
         id=bucket_id,
         owner=principal.sub,
-        quota_size=spec.quota_size,
-        max_file_size=spec.max_file_size,
+        quota_size=limits["quota_size"],
+        max_file_size=limits["max_file_size"],
         public_read=spec.public_read,
         record_id=record_id,
         created=now,
@@ -138,6 +174,7 @@ def update_bucket(principal: Principal, bucket_id: str, changes: BucketChanges) 
     if bucket.locked and not principal.is_admin:
         raise Forbidden("The bucket is locked: only an admin can change or unlock it.")
     given = changes.model_dump(exclude_unset=True)
+    given.update(_limits(principal, given, bucket))
     actions: list[Any] = [BucketItem.updated.set(clock.now())]
     condition = BucketItem.deleted == False  # noqa: E712 (a pynamodb condition, not a comparison)
     for name, value in given.items():

@@ -35,9 +35,7 @@ def snapshot_bucket(principal: Principal, source_id: str, record_id: str | None 
     """A new bucket, owned by ``principal`` (and by ``record_id``), holding the source's head files
     (same bytes)."""
     source = get_bucket(principal, source_id, Action.BUCKET_READ)
-    target = create_bucket(
-        principal, NewBucket(quota_size=source.quota_size, max_file_size=source.max_file_size), record_id
-    )
+    target = create_bucket(principal, NewBucket(), record_id, limits_of=source)
     heads = [
         from_item(item, is_head=True)
         for item in ObjectVersionItem.query(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from chalice.test import Client
 
+from chalicelib.settings import get_settings
 from tests.helpers import ADMIN, ALICE, BOB
 
 
@@ -43,7 +45,12 @@ def test_an_empty_body_creates_a_bucket_with_defaults(api: Client) -> None:
     response = api.http.post("/files", headers=ALICE)
 
     assert response.status_code == 201
-    assert json.loads(response.body)["quota_size"] is None
+    created = json.loads(response.body)
+    settings = get_settings()
+    assert (created["quota_size"], created["max_file_size"]) == (
+        settings.default_quota_bytes,
+        settings.default_max_file_bytes,
+    )
 
 
 def test_anonymous_callers_cannot_create_buckets(api: Client) -> None:
@@ -109,12 +116,37 @@ def test_the_owner_changes_limits_and_visibility(api: Client) -> None:
     assert changed["updated"] >= bucket["updated"]
 
 
-def test_a_limit_can_be_lifted_with_null(api: Client) -> None:
+def test_null_sets_a_limit_back_to_the_default(api: Client) -> None:
     bucket = create_bucket(api, quota_size=10)
 
     changed = json.loads(patch_json(api, f"/files/{bucket['id']}", {"quota_size": None}, ALICE).body)
 
-    assert changed["quota_size"] is None
+    assert changed["quota_size"] == get_settings().default_quota_bytes
+
+
+@pytest.mark.parametrize("limit", ["quota_size", "max_file_size"])
+def test_only_an_admin_sets_a_limit_above_the_default(api: Client, limit: str) -> None:
+    default = getattr(get_settings(), f"default_{limit.removesuffix('_size')}_bytes")
+    above = {limit: default + 1}
+
+    refused = post_json(api, "/files", above, ALICE)
+    bucket = create_bucket(api)
+    raised = patch_json(api, f"/files/{bucket['id']}", above, ALICE)
+
+    for answer in (refused, raised):
+        assert answer.status_code == 403
+        assert json.loads(answer.body)["errors"] == [
+            {"field": limit, "message": f"only an admin may set more than the default of {default} bytes"}
+        ]
+    assert json.loads(api.http.get(f"/files/{bucket['id']}", headers=ALICE).body)[limit] == default
+    assert create_bucket(api, ADMIN, **above)[limit] == default + 1
+    granted = patch_json(api, f"/files/{bucket['id']}", {limit: default * 4}, ADMIN)
+    assert json.loads(granted.body)[limit] == default * 4
+    # What an admin granted the owner may lower, and not raise again past the default.
+    assert json.loads(patch_json(api, f"/files/{bucket['id']}", {limit: default * 2}, ALICE).body)[limit] == (
+        default * 2
+    )
+    assert patch_json(api, f"/files/{bucket['id']}", {limit: default * 3}, ALICE).status_code == 403
 
 
 def test_a_locked_bucket_refuses_changes_except_an_admins_unlock(api: Client) -> None:

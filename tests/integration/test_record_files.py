@@ -9,7 +9,7 @@ import requests
 from chalice.test import Client
 
 from chalicelib.files.keys import encode_key
-from tests.helpers import BOB, call, create, drain, upload
+from tests.helpers import ADMIN, BOB, call, create, drain, upload
 
 
 def test_a_record_gets_three_described_files_in_its_order_and_publishes_them_frozen(api: Client) -> None:
@@ -134,6 +134,19 @@ def test_a_new_version_shares_unchanged_files_and_leaves_the_old_one_intact(api:
     assert [(v["versions"]["index"], v["versions"]["is_latest"]) for v in versions] == [(1, False), (2, True)]
     status, _, headers = call(api, "get", f"/records/{first['id']}/latest")
     assert (status, headers["Location"].endswith(f"/records/{second['id']}")) == (302, True)
+
+
+def test_a_new_version_keeps_the_limits_an_admin_granted_its_record(api: Client) -> None:
+    first = create(api, {"title": "Large survey"})
+    granted = {"quota_size": 200 * 1024**3, "max_file_size": 100 * 1024**3}
+    assert call(api, "patch", f"/files/{first['bucket_id']}", granted, ADMIN)[0] == 200
+    upload(api, first, "a.csv", b"a,b\n")
+    call(api, "post", f"/records/{first['id']}/publish")
+
+    _, second, _ = call(api, "post", f"/records/{first['id']}/versions")
+
+    _, bucket, _ = call(api, "get", f"/files/{second['bucket_id']}")
+    assert {name: bucket[name] for name in granted} == granted
 
 
 def test_only_a_published_record_gets_a_new_version(api: Client) -> None:
