@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # after which the data bucket's lifecycle rule aborts it in S3 anyway).
     upload_expiry_seconds: int = Field(default=2 * 86_400, ge=3_600, le=7 * 86_400)
     multipart_threshold: int = Field(default=100 * 1024**2, ge=5 * 1024**2, le=5 * 1024**3)
+    # The largest browser form upload of undeclared size (Uppy's small-file path) a policy allows,
+    # below the bucket's own limits; S3 takes at most 5 GiB in one POST.
+    form_upload_max_bytes: int = Field(default=1024**3, ge=1024**2, le=5 * 1024**3)
     max_parts_per_signing: int = Field(default=1_000, ge=1, le=10_000)
     # Integrity checks stream the file through SHA-256 up to this size (ingest runs up to 15 min);
     # an owner's on-demand check runs in the request up to the smaller size (API Gateway: 29 s).

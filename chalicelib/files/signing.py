@@ -291,8 +291,10 @@ class S3Presigner:
         expires_in: int,
         checksum_sha256_b64: str | None = None,
     ) -> str:
-        """A PUT URL for a whole object of exactly this length (and type and checksum, if given)."""
-        headers = {"content-length": _content_length(content_length)}
+        """A PUT URL for a whole object of exactly this length (and type and checksum, if given),
+        which S3 takes only while no object has the key: once written, its bytes cannot be replaced
+        through it (``If-None-Match: *``, S3's conditional write)."""
+        headers = {"content-length": _content_length(content_length), "if-none-match": "*"}
         if content_type is not None:
             headers["content-type"] = content_type
         if checksum_sha256_b64 is not None:

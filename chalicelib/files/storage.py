@@ -76,10 +76,12 @@ def list_parts(key: str, upload_id: str) -> list[StoredPart]:
 
 
 def complete_multipart(key: str, upload_id: str, parts: list[StoredPart]) -> None:
+    # Only while nothing has the key: the assembled object never replaces recorded bytes.
     aws.s3().complete_multipart_upload(
         Bucket=get_settings().data_bucket,
         Key=key,
         UploadId=upload_id,
+        IfNoneMatch="*",
         MultipartUpload={"Parts": [{"PartNumber": p.number, "ETag": p.etag} for p in parts]},
     )
 

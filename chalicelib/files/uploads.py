@@ -286,7 +286,7 @@ def sign_upload(
             expires_in=expires_in,
             checksum_sha256_b64=checksum,
         )
-        headers = {"Content-Length": str(upload.size)}
+        headers = {"Content-Length": str(upload.size), "If-None-Match": "*"}
         if upload.content_type:
             headers["Content-Type"] = upload.content_type
         if checksum:
@@ -333,7 +333,10 @@ def presigned_post(upload: Upload) -> dict[str, Any]:
     settings = get_settings()
     item = UploadItem.get(bucket_pk(upload.bucket_id), upload_sk(upload.id), consistent_read=True)
     fields = {"Content-Type": upload.content_type or "application/octet-stream"}
-    low, high = (upload.size, upload.size) if upload.size else (1, upload_limit(upload.bucket_id))
+    if upload.size:
+        low, high = upload.size, upload.size
+    else:
+        low, high = 1, min(upload_limit(upload.bucket_id), settings.form_upload_max_bytes)
     conditions: list[Any] = [
         {"Content-Type": fields["Content-Type"]},
         ["content-length-range", low, high],

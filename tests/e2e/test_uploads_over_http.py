@@ -285,3 +285,18 @@ def test_a_range_request_on_the_download_url_answers_206_with_those_bytes(alice:
     assert response.status_code == 206
     assert response.headers["Content-Range"] == f"bytes 100-199/{len(data)}"
     assert response.content == data[100:200]
+
+
+def test_a_completed_single_put_url_cannot_replace_the_recorded_bytes(alice: FilesClient) -> None:
+    bucket = alice.new_bucket()
+    upload = alice.initiate(bucket, "frozen.txt", 8)
+    [signed] = upload["parts"]
+    assert signed["headers"]["If-None-Match"] == "*"
+    put_part(signed, b"recorded")
+    assert alice.complete(bucket, "frozen.txt", upload["id"]).status_code == 200
+
+    # The URL still lives (900 s), and its signature still holds: S3 refuses the write itself.
+    again = requests.put(signed["url"], data=b"replaced", headers=signed["headers"], timeout=TIMEOUT)
+
+    assert again.status_code == 412, again.text
+    assert alice.download(bucket, "frozen.txt") == b"recorded"

@@ -12,6 +12,7 @@ import requests
 from chalice.test import Client
 
 from chalicelib.files.planning import MiB
+from chalicelib.settings import get_settings
 from local.pump import EventPump
 from tests.helpers import ALICE, BOB, bucket_counters, call, download, drain, new_bucket
 
@@ -140,6 +141,26 @@ def test_another_user_cannot_start_uploads_in_a_bucket(api: Client) -> None:
     )
 
     assert status == 404
+
+
+def test_a_form_of_undeclared_size_takes_no_more_than_the_form_limit(api: Client) -> None:
+    roomy = new_bucket(api)  # the default limits: 50 GiB of quota and per file
+    tight = new_bucket(api, quota_size=4096)
+
+    limits = []
+    for bucket in (roomy, tight):
+        status, form = companion(
+            api, "get", f"/s3/params?filename=a.bin&type=text/plain&metadata[bucket]={bucket}"
+        )
+        assert status == 200, form
+        policy = json.loads(base64.b64decode(form["fields"]["policy"]))
+        [limit] = [condition for condition in policy["conditions"] if isinstance(condition, list)]
+        limits.append(limit)
+
+    assert limits == [
+        ["content-length-range", 1, get_settings().form_upload_max_bytes],
+        ["content-length-range", 1, 4096],
+    ]
 
 
 def test_a_browser_form_upload_is_recorded_when_s3_reports_the_object(api: Client, pump: EventPump) -> None:

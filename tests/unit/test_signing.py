@@ -219,7 +219,7 @@ def test_a_put_url_is_botocores_byte_for_byte(
     configuration: Target, key: str, content_type: str | None, with_checksum: bool
 ) -> None:
     checksum = b64(hashlib.sha256(b"hello").digest()) if with_checksum else None
-    params: dict[str, Any] = {"Bucket": BUCKET, "Key": key, "ContentLength": 5}
+    params: dict[str, Any] = {"Bucket": BUCKET, "Key": key, "ContentLength": 5, "IfNoneMatch": "*"}
     if content_type is not None:
         params["ContentType"] = content_type
     if checksum is not None:
