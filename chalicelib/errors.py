@@ -84,6 +84,11 @@ class UnsupportedMediaType(VellumError):
     default_message = "The body must be sent as Content-Type: application/json."
 
 
+class TooManyRequests(VellumError):
+    status = 429
+    default_message = "Too many requests: try again later."
+
+
 class QuotaExceeded(BadRequest):
     """The bytes asked for do not fit in what is left of a bucket's quota."""
 

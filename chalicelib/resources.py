@@ -33,6 +33,13 @@ ABORT_INCOMPLETE_MULTIPART_DAYS = 7
 # big renders; it never moves objects under 128 KiB) to cheaper tiers on its own.
 DERIVATIVES_PREFIX = "derivatives/"
 DERIVATIVES_TIERING_DAYS = 30
+# IIIF answers rendered on demand (any region, size, turn a client asks for) live under their own
+# prefix and expire (VELLUM_IIIF_RENDERED_EXPIRY_DAYS): anonymous requests cannot grow storage for
+# ever. Ingest's pyramid and thumbnails stay under DERIVATIVES_PREFIX as long as their file.
+RENDERED_PREFIX = "rendered/"
+# The data bucket keeps object versions, so bytes posted over a recorded browser form upload (whose
+# policy S3 cannot condition) can be undone; versions written over or deleted go after this long.
+REPLACED_VERSION_DAYS = 1
 
 # Ingest: how often a message is tried before it goes to the dead-letter queue,
 # and how long the consumer may take. AWS advises a visibility timeout of six
@@ -124,7 +131,7 @@ def data_bucket_cors(origins: list[str]) -> CORSConfigurationTypeDef:
     }
 
 
-def data_bucket_lifecycle() -> BucketLifecycleConfigurationTypeDef:
+def data_bucket_lifecycle(rendered_expiry_days: int) -> BucketLifecycleConfigurationTypeDef:
     return {
         "Rules": [
             {
@@ -134,10 +141,23 @@ def data_bucket_lifecycle() -> BucketLifecycleConfigurationTypeDef:
                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_INCOMPLETE_MULTIPART_DAYS},
             },
             {
+                "ID": "expire-replaced-versions",
+                "Status": "Enabled",
+                "Filter": {"Prefix": ""},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": REPLACED_VERSION_DAYS},
+                "Expiration": {"ExpiredObjectDeleteMarker": True},
+            },
+            {
                 "ID": "tier-derivatives",
                 "Status": "Enabled",
                 "Filter": {"Prefix": DERIVATIVES_PREFIX},
                 "Transitions": [{"Days": DERIVATIVES_TIERING_DAYS, "StorageClass": "INTELLIGENT_TIERING"}],
+            },
+            {
+                "ID": "expire-rendered-answers",
+                "Status": "Enabled",
+                "Filter": {"Prefix": RENDERED_PREFIX},
+                "Expiration": {"Days": rendered_expiry_days},
             },
         ]
     }

@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     # keeps this many bytes of recent answers (tiles are immutable) to serve without S3.
     iiif_access_cache_seconds: float = Field(default=10.0, ge=0, le=300)
     iiif_memory_cache_bytes: int = Field(default=256 * 1024**2, ge=0)
+    # Answers rendered on demand are stored for this long (the data bucket's lifecycle), and each
+    # image may store this many bytes of them per such period; past it, answers are rendered
+    # without being stored, and one too large to send inline is refused (429) until it resets.
+    iiif_rendered_expiry_days: int = Field(default=30, ge=1, le=3650)
+    iiif_rendered_budget_bytes: int = Field(default=64 * 1024**2, ge=0)
     # Records: a JSON Schema file replacing the shipped one (which asks only for a title).
     record_schema: str | None = None
     max_file_metadata_bytes: int = Field(default=16_384, ge=256, le=262_144)

@@ -172,12 +172,19 @@ def _roles(scope: Construct, storage: Storage) -> dict[str, iam.Role]:
     statements = {
         # Uploads (presigned URLs are signed with this role), downloads, IIIF, records, health.
         "api": [read_write_objects, list_bucket, queues, describe_tables],
-        # Reads what landed, writes derivatives; removes a form upload that overran its quota.
+        # Reads what landed, writes derivatives; removes a form upload that overran its quota, and
+        # the versions posted over a recorded one.
         "ingest": [
             iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:GetObjectAttributes", "s3:DeleteObject"],
+                actions=[
+                    "s3:GetObject",
+                    "s3:GetObjectAttributes",
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                ],
                 resources=[objects(DATA_PREFIX)],
             ),
+            iam.PolicyStatement(actions=["s3:ListBucketVersions"], resources=[bucket.bucket_arn]),
             iam.PolicyStatement(
                 actions=["s3:GetObject", "s3:PutObject"], resources=[objects(DERIVATIVES_PREFIX)]
             ),

@@ -46,6 +46,7 @@ class VellumStack(cdk.Stack):
         storage = make_storage(self, stage, cors_origins.value_as_list)
         environment = {
             variable("stage"): stage.name,
+            variable("iiif_rendered_expiry_days"): str(stage.rendered_expiry_days),
             variable("data_bucket"): storage.bucket.bucket_name,
             **{variable(setting): table.table_name for setting, table in storage.tables.items()},
             variable("ingest_queue"): storage.queue.queue_name,

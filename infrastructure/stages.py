@@ -24,6 +24,8 @@ class Stage:
     # At most this many ingests run at once: a burst of uploads queues up instead of taking the
     # account's whole concurrency (and DynamoDB's and S3's request rates) from the API.
     ingest_concurrency: int = 20
+    # IIIF answers rendered on demand are kept this long (VELLUM_IIIF_RENDERED_EXPIRY_DAYS).
+    rendered_expiry_days: int = 30
     # CloudFront's price class: which edge locations serve the distribution.
     price_class: PriceClass = PriceClass.PRICE_CLASS_100
 

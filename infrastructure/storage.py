@@ -50,14 +50,18 @@ def make_storage(scope: Construct, stage: Stage, cors_origins: list[str]) -> Sto
     # Named, so the queue's policy can name it before it exists (see _notify_ingest).
     stack = cdk.Stack.of(scope)
     bucket_name = f"{stack.stack_name.lower()}-data-{stack.account}-{stack.region}"
-    bucket = _data_bucket(scope, bucket_name, cors_origins, removal)
+    bucket = _data_bucket(scope, bucket_name, cors_origins, removal, stage.rendered_expiry_days)
     _notify_ingest(scope, bucket, f"arn:{stack.partition}:s3:::{bucket_name}", queue)
     tables = {table.setting: _table(scope, table, stage, removal) for table in resources.TABLES}
     return Storage(bucket=bucket, tables=tables, queue=queue, dlq=dlq)
 
 
 def _data_bucket(
-    scope: Construct, name: str, cors_origins: list[str], removal: cdk.RemovalPolicy
+    scope: Construct,
+    name: str,
+    cors_origins: list[str],
+    removal: cdk.RemovalPolicy,
+    rendered_expiry_days: int,
 ) -> s3.Bucket:
     [cors] = resources.data_bucket_cors(cors_origins)["CORSRules"]
     bucket = s3.Bucket(
@@ -68,6 +72,7 @@ def _data_bucket(
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         enforce_ssl=True,
+        versioned=True,  # chalicelib.resources.REPLACED_VERSION_DAYS says why
         removal_policy=removal,
         cors=[
             s3.CorsRule(
@@ -81,7 +86,9 @@ def _data_bucket(
     )
     cfn = bucket.node.default_child
     assert isinstance(cfn, s3.CfnBucket)
-    cfn.add_property_override("LifecycleConfiguration", _lifecycle(resources.data_bucket_lifecycle()))
+    cfn.add_property_override(
+        "LifecycleConfiguration", _lifecycle(resources.data_bucket_lifecycle(rendered_expiry_days))
+    )
     return bucket
 
 
@@ -98,6 +105,14 @@ def _lifecycle(lifecycle: Any) -> dict[str, Any]:
             rendered["AbortIncompleteMultipartUpload"] = {
                 "DaysAfterInitiation": rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
             }
+        if "NoncurrentVersionExpiration" in rule:
+            rendered["NoncurrentVersionExpiration"] = {
+                "NoncurrentDays": rule["NoncurrentVersionExpiration"]["NoncurrentDays"]
+            }
+        if rule.get("Expiration", {}).get("ExpiredObjectDeleteMarker"):
+            rendered["ExpiredObjectDeleteMarker"] = True
+        if "Days" in rule.get("Expiration", {}):
+            rendered["ExpirationInDays"] = rule["Expiration"]["Days"]
         if "Transitions" in rule:
             rendered["Transitions"] = [
                 {"TransitionInDays": t["Days"], "StorageClass": t["StorageClass"]}

@@ -65,11 +65,13 @@ def create_data_bucket(settings: Settings) -> None:
         if settings.region != "us-east-1":
             params["CreateBucketConfiguration"] = {"LocationConstraint": settings.region}
         client.create_bucket(**params)
+    client.put_bucket_versioning(Bucket=settings.data_bucket, VersioningConfiguration={"Status": "Enabled"})
     client.put_bucket_cors(
         Bucket=settings.data_bucket, CORSConfiguration=data_bucket_cors(settings.cors_origins)
     )
     client.put_bucket_lifecycle_configuration(
-        Bucket=settings.data_bucket, LifecycleConfiguration=data_bucket_lifecycle()
+        Bucket=settings.data_bucket,
+        LifecycleConfiguration=data_bucket_lifecycle(settings.iiif_rendered_expiry_days),
     )
 
 

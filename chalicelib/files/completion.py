@@ -141,13 +141,7 @@ def _verify(item: UploadItem, completion: Completion) -> list[storage.StoredPart
     """
     plan = upload_from_item(item).plan
     if item.s3_upload_id is None:
-        stored = storage.stat(item.s3_key)
-        if stored is None:
-            _release_claim(item)
-            raise UploadIncomplete("The file has not been uploaded yet: send it to the signed URL first.")
-        if plan is not None and stored.size != plan.size:
-            _fail(item, f"the uploaded file has {stored.size} bytes, not the declared {plan.size}")
-        _settle_size(item, stored.size)
+        _verify_object(item)
         return []
     parts = {part.number: part for part in storage.list_parts(item.s3_key, item.s3_upload_id)}
     given = {part.part_number: part.etag.strip('"') for part in completion.parts or []}
@@ -176,6 +170,19 @@ def _verify(item: UploadItem, completion: Completion) -> list[storage.StoredPart
             _fail(item, f"the ETags given for parts {differing[:20]} are not those S3 holds")
     _settle_size(item, sum(sizes))
     return [parts[n] for n in range(1, count + 1)]
+
+
+def _verify_object(item: UploadItem) -> str:
+    """The ETag of a single object (a PUT or a form's) whose size is the one planned."""
+    stored = storage.stat(item.s3_key)
+    if stored is None:
+        _release_claim(item)
+        raise UploadIncomplete("The file has not been uploaded yet: send it to the signed URL first.")
+    plan = upload_from_item(item).plan
+    if plan is not None and stored.size != plan.size:
+        _fail(item, f"the uploaded file has {stored.size} bytes, not the declared {plan.size}")
+    _settle_size(item, stored.size)
+    return stored.etag
 
 
 def _even_parts(sizes: list[int]) -> list[int]:
@@ -261,8 +268,10 @@ def _fail(item: UploadItem, reason: str) -> NoReturn:
     raise UploadFailed(reason)
 
 
-def _record(item: UploadItem, claimed_at: datetime) -> ObjectVersion:
-    """One transaction: the file, the version, the new head, the bucket's bytes, the upload's end."""
+def _record(item: UploadItem, claimed_at: datetime, s3_etag: str | None = None) -> ObjectVersion:
+    """One transaction: the file, the version, the new head, the bucket's bytes, the upload's end.
+
+    ``s3_etag`` pins the recorded object of an upload S3 cannot keep from being written again."""
     now = clock.now()
     version = ObjectVersion(
         bucket_id=item.bucket_id,
@@ -287,6 +296,7 @@ def _record(item: UploadItem, claimed_at: datetime) -> ObjectVersion:
         bucket_id=version.bucket_id,
         key=version.key,
         version_id=version.version_id,
+        s3_etag=s3_etag,
         created=now,
     )
     head = version_item(version, as_head=True)
@@ -337,8 +347,10 @@ class RetryLater(RuntimeError):
     """Another worker holds the upload; the event is retried, and then finds the upload settled."""
 
 
-def finalise_form_upload(s3_key: str) -> ObjectVersion | None:
-    """Record a browser form (POST) upload when S3 reports its object: the same checks, once.
+def finalise_form_upload(s3_key: str, etag: str) -> ObjectVersion | None:
+    """Record a browser form (POST) upload when S3 reports its object (of ``etag``): the same
+    checks, once. A form's policy takes posts for as long as it lives, which S3 cannot condition:
+    bytes landing on a recorded form upload are undone.
 
     None when the object is not a form upload's, or the upload cannot complete (then its data goes).
     """
@@ -351,6 +363,7 @@ def finalise_form_upload(s3_key: str) -> ObjectVersion | None:
     except DoesNotExist:
         return None
     if item.state == UploadState.COMPLETED:
+        _undo_overwrite(item, etag)
         return _completed_version(item)  # S3 repeats events
     if item.state in ENDED:
         storage.delete(item.s3_key)  # bytes that arrived for an upload that ended: no orphan
@@ -360,8 +373,28 @@ def finalise_form_upload(s3_key: str) -> ObjectVersion | None:
         raise RetryLater(f"upload {item.id} is being completed elsewhere")
     with _given_back_on_failure(item):
         try:
-            _verify(item, Completion())
+            recorded_etag = _verify_object(item)
         except UploadRefused as refusal:
             logger.warning("form upload refused", extra={"upload_id": item.id, "reason": refusal.message})
             return None
-        return _record(item, claimed_at)
+        return _record(item, claimed_at, recorded_etag)
+
+
+def _undo_overwrite(item: UploadItem, landed_etag: str) -> None:
+    """Put a recorded form upload's bytes back if others landed on them (the bucket keeps versions).
+
+    The size, the quota and the version never change: they are what was recorded."""
+    try:
+        file = FileItem.get(file_pk(item.file_id), FILE_SK, consistent_read=True)
+    except DoesNotExist:
+        return
+    if file.s3_etag is None or landed_etag.strip('"') == file.s3_etag.strip('"'):
+        return  # nothing pinned, or S3 repeating the recorded landing
+    extra = {"file_id": file.id, "landed_etag": landed_etag}
+    if not storage.restore_version(file.s3_key, file.s3_etag):
+        logger.error("bytes landed on a recorded file and its own are gone", extra=extra)
+        metrics.add_metric(name="OverwritesLost", unit="Count", value=1)
+        return
+    file.update(actions=[FileItem.overwrite_undone_at.set(clock.now())])
+    logger.warning("bytes landed on a recorded file: its own were put back", extra=extra)
+    metrics.add_metric(name="OverwritesUndone", unit="Count", value=1)

@@ -224,6 +224,10 @@ class FileItem(_FilesTable):
     key = UnicodeAttribute(null=True)
     version_id = UnicodeAttribute(null=True)
     s3_checksum = UnicodeAttribute(null=True)  # S3's own, for files too large to hash here
+    # The ETag of the object recorded, for uploads S3 cannot keep from being written again (browser
+    # forms): another landing on the key is undone (chalicelib.files.completion), and when.
+    s3_etag = UnicodeAttribute(null=True)
+    overwrite_undone_at = UTCDateTimeAttribute(null=True)
     # What ingest learnt from the bytes: the sniffed type and, for images, their facts.
     ingest = UnicodeAttribute(default=IngestState.PENDING)
     ingest_failure = UnicodeAttribute(null=True)
@@ -235,6 +239,9 @@ class FileItem(_FilesTable):
     # For images: how many downscaled levels ingest stored (0: none yet), and its thumbnails' sizes.
     levels = NumberAttribute(default=0)
     thumbnails = JSONAttribute(null=True)
+    # Bytes of IIIF answers rendered on demand and stored since rendered_since (a budget per period).
+    rendered_bytes = NumberAttribute(default=0)
+    rendered_since = UTCDateTimeAttribute(null=True)
     last_check_at = UTCDateTimeAttribute(null=True)
     last_check = BooleanAttribute(null=True)  # None: not checked yet
     created = UTCDateTimeAttribute()

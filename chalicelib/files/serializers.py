@@ -93,7 +93,14 @@ def object_meta_json(version: ObjectVersion, stored: StoredFile | None, base: st
     if stored.viewable_image:
         body["links"].update(iiif_links(base, version.version_id, stored.thumbnail))
     checked = timestamp(stored.last_check_at) if stored.last_check_at else None
-    return {**body, "last_check_at": checked, "last_check": stored.last_check, "ingest": ingest}
+    undone = timestamp(stored.overwrite_undone_at) if stored.overwrite_undone_at else None
+    return {
+        **body,
+        "last_check_at": checked,
+        "last_check": stored.last_check,
+        "overwrite_undone_at": undone,
+        "ingest": ingest,
+    }
 
 
 def upload_json(upload: Upload, base: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib import aws
 from chalicelib.files.signing import S3Presigner, credentials_from
-from chalicelib.resources import DATA_PREFIX, DERIVATIVES_PREFIX
+from chalicelib.resources import DATA_PREFIX, DERIVATIVES_PREFIX, RENDERED_PREFIX
 from chalicelib.settings import get_settings
 
 
@@ -104,6 +104,21 @@ def stat(key: str) -> StoredObject | None:
     return StoredObject(size=head["ContentLength"], etag=head["ETag"])
 
 
+def restore_version(key: str, etag: str) -> bool:
+    """Make the object version with ``etag`` current again by deleting every version written over
+    it (the data bucket keeps versions); False when no such version is left."""
+    bucket = get_settings().data_bucket
+    listed = aws.s3().list_object_versions(Bucket=bucket, Prefix=key)
+    # Newest first, as S3 lists the versions of one key.
+    versions = [version for version in listed.get("Versions", []) if version["Key"] == key]
+    etags = [version["ETag"].strip('"') for version in versions]
+    if etag.strip('"') not in etags:
+        return False  # nothing to go back to: leave what there is
+    for version in versions[: etags.index(etag.strip('"'))]:
+        aws.s3().delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])
+    return True
+
+
 def delete(key: str) -> None:
     aws.s3().delete_object(Bucket=get_settings().data_bucket, Key=key)
 
@@ -168,22 +183,29 @@ def download(key: str, path: Path) -> None:
 # writing them never triggers ingest, and under their file's id, so they go with it.
 
 
-def derivative_key(file_id: str, name: str) -> str:
-    return f"{DERIVATIVES_PREFIX}{file_id}/{name}"
+# Answers rendered on demand go under RENDERED_PREFIX instead (``prefix``), where they expire.
 
 
-def put_derivative(file_id: str, name: str, body: bytes, content_type: str) -> None:
+def derivative_key(file_id: str, name: str, prefix: str = DERIVATIVES_PREFIX) -> str:
+    return f"{prefix}{file_id}/{name}"
+
+
+def put_derivative(
+    file_id: str, name: str, body: bytes, content_type: str, prefix: str = DERIVATIVES_PREFIX
+) -> None:
     aws.s3().put_object(
         Bucket=get_settings().data_bucket,
-        Key=derivative_key(file_id, name),
+        Key=derivative_key(file_id, name, prefix),
         Body=body,
         ContentType=content_type,
     )
 
 
-def get_derivative(file_id: str, name: str) -> bytes | None:
+def get_derivative(file_id: str, name: str, prefix: str = DERIVATIVES_PREFIX) -> bytes | None:
     try:
-        response = aws.s3().get_object(Bucket=get_settings().data_bucket, Key=derivative_key(file_id, name))
+        response = aws.s3().get_object(
+            Bucket=get_settings().data_bucket, Key=derivative_key(file_id, name, prefix)
+        )
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             return None
@@ -192,19 +214,23 @@ def get_derivative(file_id: str, name: str) -> bytes | None:
 
 
 def delete_derivatives(file_id: str) -> None:
-    pages = (
-        aws.s3()
-        .get_paginator("list_objects_v2")
-        .paginate(Bucket=get_settings().data_bucket, Prefix=derivative_key(file_id, ""))
-    )
-    for page in pages:
-        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-        if keys:
-            aws.s3().delete_objects(Bucket=get_settings().data_bucket, Delete={"Objects": keys})  # type: ignore[typeddict-item]
+    """Every derivative of the file, those rendered on demand too."""
+    for prefix in (DERIVATIVES_PREFIX, RENDERED_PREFIX):
+        pages = (
+            aws.s3()
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=get_settings().data_bucket, Prefix=derivative_key(file_id, "", prefix))
+        )
+        for page in pages:
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                aws.s3().delete_objects(Bucket=get_settings().data_bucket, Delete={"Objects": keys})  # type: ignore[typeddict-item]
 
 
-def presign_derivative(file_id: str, name: str) -> str:
+def presign_derivative(file_id: str, name: str, prefix: str = DERIVATIVES_PREFIX) -> str:
     settings = get_settings()
     return presigner().presign_get_object(
-        settings.data_bucket, derivative_key(file_id, name), expires_in=settings.presign_expiry_seconds
+        settings.data_bucket,
+        derivative_key(file_id, name, prefix),
+        expires_in=settings.presign_expiry_seconds,
     )

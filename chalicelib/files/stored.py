@@ -43,6 +43,7 @@ class StoredFile:
     thumbnails: list[list[int]]
     last_check_at: datetime | None
     last_check: bool | None  # None: not checked yet
+    overwrite_undone_at: datetime | None = None  # when bytes landing on the recorded ones were undone
 
     @property
     def viewable_image(self) -> dict[str, Any] | None:
@@ -69,6 +70,7 @@ def _from_item(item: FileItem) -> StoredFile:
         thumbnails=[list(size) for size in item.thumbnails or []],
         last_check_at=item.last_check_at,
         last_check=item.last_check,
+        overwrite_undone_at=item.overwrite_undone_at,
     )
 
 
@@ -149,6 +151,36 @@ def record_ingest_failure(file_id: str, reason: str, sniffed_type: str | None = 
 def record_derivatives(file_id: str, levels: int, thumbnails: list[list[int]]) -> None:
     """The image's derivatives are stored: its level count (source included) and thumbnail sizes."""
     _item(file_id).update(actions=[FileItem.levels.set(levels), FileItem.thumbnails.set(thumbnails)])
+
+
+def reserve_rendered_bytes(file_id: str, nbytes: int, budget: int, period: timedelta) -> bool:
+    """Count ``nbytes`` more of the file's stored on-demand answers, if its budget for the period
+    holds them; a period older than ``period`` (its answers have expired) starts a new one. One
+    conditional write each way, so concurrent renders never overshoot the budget."""
+    if nbytes > budget:
+        return False
+    now = clock.now()
+    item = _item(file_id)
+    try:
+        item.update(
+            actions=[FileItem.rendered_bytes.add(nbytes)],
+            condition=(FileItem.rendered_since > now - period) & (FileItem.rendered_bytes <= budget - nbytes),
+        )
+        return True
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+    try:
+        item.update(
+            actions=[FileItem.rendered_bytes.set(nbytes), FileItem.rendered_since.set(now)],
+            condition=FileItem.pk.exists()
+            & (FileItem.rendered_since.does_not_exist() | (FileItem.rendered_since <= now - period)),
+        )
+        return True
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False  # this period's budget is spent
+        raise
 
 
 def ingest_pending(file_ids: list[str]) -> list[str]:

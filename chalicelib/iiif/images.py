@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from cachetools import LRUCache, TTLCache
@@ -20,17 +21,18 @@ from PIL import Image
 
 from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
-from chalicelib.errors import NotFound
+from chalicelib.errors import NotFound, TooManyRequests
 from chalicelib.files import storage
 from chalicelib.files.buckets import Bucket, load_bucket
 from chalicelib.files.objects import find_version
-from chalicelib.files.stored import stored_file
+from chalicelib.files.stored import reserve_rendered_bytes, stored_file
 from chalicelib.iiif.geometry import ImagePlan, Limits, canonical_path, plan_image
 from chalicelib.iiif.info import ImageLimits, info_json
 from chalicelib.iiif.pyramid import cache_key, tile_plan
 from chalicelib.iiif.render import MEDIA_TYPES, Pixels, open_upright, render
 from chalicelib.iiif.request import ImageRequest
 from chalicelib.records.service import record_licence
+from chalicelib.resources import DERIVATIVES_PREFIX, RENDERED_PREFIX
 from chalicelib.settings import get_settings
 
 NOT_AN_IMAGE = "No image with this identifier."
@@ -197,21 +199,45 @@ def plan_pixels(source: ImageSource, request: ImageRequest) -> tuple[str, Callab
 
     def produce() -> bytes | Redirect:
         key = cache_key(plan)
-        body = _stored(source, key)
-        if body is None:
-            body = _render(source, plan)
-            storage.put_derivative(source.file_id, key, body, MEDIA_TYPES[plan.format])
+        found = _stored(source, key)
+        if found is not None:
+            body, prefix = found
+        else:
+            body, prefix = _render(source, plan), RENDERED_PREFIX
+            if _may_store(source, len(body)):
+                storage.put_derivative(source.file_id, key, body, MEDIA_TYPES[plan.format], prefix)
+            elif len(body) > MAX_INLINE_BYTES:
+                raise TooManyRequests(
+                    "This image has stored all the large answers it may for now: ask for a smaller "
+                    "size, or again later.",
+                )
         if len(body) > MAX_INLINE_BYTES:
-            return Redirect(storage.presign_derivative(source.file_id, key))
+            return Redirect(storage.presign_derivative(source.file_id, key, prefix))
         recent().remember(source.file_id, key, body)
         return body
 
     return canonical_path(request, plan, source.width, source.height), produce
 
 
-def _stored(source: ImageSource, key: str) -> bytes | None:
-    """An answer already made: from this function's memory, else from the derivative cache."""
+def _stored(source: ImageSource, key: str) -> tuple[bytes, str] | None:
+    """An answer already made, and the prefix it is kept under: ingest's derivatives (tiles,
+    thumbnails; or this function's memory of any answer), else the answers rendered on demand."""
+    made = _made(source, key)
+    if made is not None:
+        return made, DERIVATIVES_PREFIX
+    rendered = storage.get_derivative(source.file_id, key, RENDERED_PREFIX)
+    return None if rendered is None else (rendered, RENDERED_PREFIX)
+
+
+def _made(source: ImageSource, key: str) -> bytes | None:
     return recent().answer(source.file_id, key) or storage.get_derivative(source.file_id, key)
+
+
+def _may_store(source: ImageSource, nbytes: int) -> bool:
+    """Whether a rendered answer fits the image's budget of stored answers for this period."""
+    settings = get_settings()
+    period = timedelta(days=settings.iiif_rendered_expiry_days)
+    return reserve_rendered_bytes(source.file_id, nbytes, settings.iiif_rendered_budget_bytes, period)
 
 
 def _render(source: ImageSource, plan: ImagePlan) -> bytes:
@@ -265,7 +291,7 @@ def _full_resolution_tiles(
     keys = [cache_key(tile_plan(source.width, source.height, tile, 1, column, row)) for column, row in cells]
 
     with ThreadPoolExecutor(min(len(keys), TILE_READERS)) as pool:
-        bodies = list(pool.map(functools.partial(_stored, source), keys))
+        bodies = list(pool.map(functools.partial(_made, source), keys))
     if any(body is None for body in bodies):
         return None
     left, top = columns[0] * tile, rows[0] * tile

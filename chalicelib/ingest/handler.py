@@ -37,7 +37,7 @@ def object_landed(landed: LandedObject) -> None:
         return
     # A browser form upload has no completion call: its object's arrival completes it. Other
     # uploads are ingested on the notice their completion sends (chalicelib.files.notices).
-    version = finalise_form_upload(landed.key)
+    version = finalise_form_upload(landed.key, landed.etag)
     if version is not None:
         logger.info("form upload recorded", extra={"version_id": version.version_id, "key": version.key})
         ingest_file(landed.key.removeprefix(DATA_PREFIX))

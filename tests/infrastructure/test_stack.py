@@ -15,6 +15,7 @@ from aws_cdk.assertions import Match, Template
 from chalicelib import resources
 from chalicelib.settings import ENV_PREFIX, Settings
 from infrastructure.functions import API, FUNCTIONS, INGEST, INGEST_EVENT, REST_API
+from infrastructure.stages import STAGES
 from tests.infrastructure.conftest import STACKS, template_of
 
 
@@ -85,6 +86,29 @@ def test_the_data_bucket_aborts_stale_multipart_uploads_and_tiers_derivatives(de
     }
     assert rules["tier-derivatives"]["Prefix"] == resources.DERIVATIVES_PREFIX
     assert rules["tier-derivatives"]["Transitions"][0]["StorageClass"] == "INTELLIGENT_TIERING"
+
+
+def test_the_data_bucket_keeps_versions_a_day_so_an_overwrite_can_be_undone(dev: Template) -> None:
+    [bucket] = resources_of(dev, "AWS::S3::Bucket").values()
+    rules = {rule["Id"]: rule for rule in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
+
+    assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert rules["expire-replaced-versions"]["NoncurrentVersionExpiration"] == {
+        "NoncurrentDays": resources.REPLACED_VERSION_DAYS
+    }
+    assert rules["expire-replaced-versions"]["ExpiredObjectDeleteMarker"] is True
+
+
+def test_answers_rendered_on_demand_expire_as_the_functions_are_told(dev: Template) -> None:
+    [bucket] = resources_of(dev, "AWS::S3::Bucket").values()
+    rules = {rule["Id"]: rule for rule in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
+    days = STAGES["dev"].rendered_expiry_days
+
+    assert rules["expire-rendered-answers"]["Prefix"] == resources.RENDERED_PREFIX
+    assert rules["expire-rendered-answers"]["ExpirationInDays"] == days
+    for function in resources_of(dev, "AWS::Lambda::Function").values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["VELLUM_IIIF_RENDERED_EXPIRY_DAYS"] == str(days)
 
 
 def test_new_objects_under_the_data_prefix_reach_the_ingest_queue_which_only_the_bucket_may_feed(

@@ -11,6 +11,7 @@ import pytest
 import requests
 from chalice.test import Client
 
+from chalicelib.files.keys import encode_key
 from chalicelib.files.planning import MiB
 from chalicelib.settings import get_settings
 from local.pump import EventPump
@@ -161,6 +162,35 @@ def test_a_form_of_undeclared_size_takes_no_more_than_the_form_limit(api: Client
         ["content-length-range", 1, get_settings().form_upload_max_bytes],
         ["content-length-range", 1, 4096],
     ]
+
+
+def test_a_form_posted_again_after_recording_cannot_change_the_recorded_bytes(
+    api: Client, pump: EventPump
+) -> None:
+    bucket = new_bucket(api)
+    _, form = companion(api, "get", f"/s3/params?filename=f.txt&type=text/plain&metadata[bucket]={bucket}")
+
+    def post(content: bytes) -> None:
+        answer = requests.post(
+            form["url"], data=form["fields"], files={"file": ("f.txt", content)}, timeout=30
+        )
+        assert answer.status_code in (200, 204), answer.text
+
+    post(b"R")
+    drain(pump)
+    assert download(api, bucket, "f.txt").content == b"R"
+
+    # S3 cannot condition a form POST: the policy lives on (900 s) and the bytes land. Ingest
+    # sees them land on a recorded file and puts the recorded bytes back.
+    post(b"replaced, and 3 MiB in the finding")
+    drain(pump)
+
+    assert download(api, bucket, "f.txt").content == b"R"
+    _, listing, _ = call(api, "get", f"/files/{bucket}")
+    assert [(item["key"], item["size"]) for item in listing["contents"]] == [("f.txt", 1)]
+    assert bucket_counters(bucket) == (1, 1)
+    _, meta, _ = call(api, "get", f"/files/{bucket}/{encode_key('f.txt')}?meta")
+    assert meta["overwrite_undone_at"] is not None
 
 
 def test_a_browser_form_upload_is_recorded_when_s3_reports_the_object(api: Client, pump: EventPump) -> None:

@@ -403,3 +403,71 @@ def test_a_turn_cannot_take_an_answer_beyond_the_limits(api: Client, pump: Any) 
 
     assert refused.status_code == 400
     assert "Turned by 45 degrees" in json.loads(refused.body)["message"]
+
+
+def derivative_keys() -> set[str]:
+    listed = aws.s3().list_objects_v2(Bucket="vellum-local-data", Prefix="derivatives/")
+    return {item["Key"] for item in listed.get("Contents", [])}
+
+
+def rendered_objects() -> dict[str, int]:
+    """What S3 keeps of the (only) image's answers rendered on demand: key -> bytes."""
+    [file_id] = {key.split("/")[1] for key in derivative_keys()}
+    listed = aws.s3().list_objects_v2(Bucket="vellum-local-data", Prefix=f"rendered/{file_id}/")
+    return {item["Key"]: item["Size"] for item in listed.get("Contents", [])}
+
+
+def with_settings(monkeypatch: pytest.MonkeyPatch, **changes: Any) -> None:
+    from chalicelib.iiif import images
+    from chalicelib.settings import get_settings
+
+    changed = get_settings().model_copy(update=changes)
+    monkeypatch.setattr(images, "get_settings", lambda: changed)
+
+
+def test_answers_rendered_on_demand_are_kept_where_they_expire(
+    api: Client, identifier: tuple[str, str]
+) -> None:
+    _, image_id = identifier
+    made_by_ingest = derivative_keys()
+
+    assert get(api, f"/iiif/3/{image_id}/full/123,/0/default.png").status_code == 200
+
+    assert derivative_keys() == made_by_ingest
+    assert len(rendered_objects()) == 1
+    rules = aws.s3().get_bucket_lifecycle_configuration(Bucket="vellum-local-data")["Rules"]
+    [expiry] = [rule for rule in rules if rule["ID"] == "expire-rendered-answers"]
+    assert (expiry["Filter"]["Prefix"], expiry["Expiration"]["Days"]) == ("rendered/", 30)
+
+
+def test_an_image_stores_no_more_rendered_bytes_than_its_budget(
+    api: Client, identifier: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, image_id = identifier
+    first = get(api, f"/iiif/3/{image_id}/full/101,/0/default.png")
+    budget = len(first.body) + 10
+    with_settings(monkeypatch, iiif_rendered_budget_bytes=budget)
+
+    answers = [get(api, f"/iiif/3/{image_id}/full/{width},/0/default.png") for width in range(102, 112)]
+
+    # Every answer is served; only what fits the budget is stored.
+    assert [answer.status_code for answer in answers] == [200] * 10
+    assert Image.open(io.BytesIO(answers[-1].body)).size[0] == 111
+    assert sum(rendered_objects().values()) <= budget
+    assert len(rendered_objects()) == 1
+
+
+def test_a_large_answer_beyond_the_budget_is_a_429(
+    api: Client, identifier: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.iiif import images
+
+    _, image_id = identifier
+    with_settings(monkeypatch, iiif_rendered_budget_bytes=0)
+    monkeypatch.setattr(images, "MAX_INLINE_BYTES", 100)  # every answer is one to redirect to
+
+    refused = get(api, f"/iiif/3/{image_id}/full/300,/0/default.png")
+
+    assert refused.status_code == 429
+    assert "smaller size" in json.loads(refused.body)["message"]
+    assert rendered_objects() == {}

@@ -150,8 +150,9 @@ def test_metadata_is_read_as_json_without_downloading(api: Client) -> None:
 
     assert status == 200
     assert {name: meta[name] for name in version} == version
-    assert set(meta) - set(version) == {"last_check", "last_check_at", "ingest"}
+    assert set(meta) - set(version) == {"last_check", "last_check_at", "overwrite_undone_at", "ingest"}
     assert meta["ingest"] == {"state": "pending"}  # no ingest ran here
+    assert meta["overwrite_undone_at"] is None
     assert headers["Cache-Control"] == "no-store"
 
 

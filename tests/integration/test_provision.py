@@ -51,6 +51,10 @@ def test_the_data_bucket_aborts_forgotten_multipart_uploads(moto_aws: Settings) 
     }
 
 
+def test_the_data_bucket_keeps_object_versions(moto_aws: Settings) -> None:
+    assert aws.s3().get_bucket_versioning(Bucket=moto_aws.data_bucket)["Status"] == "Enabled"
+
+
 def test_new_data_objects_are_announced_to_the_ingest_queue(moto_aws: Settings) -> None:
     config = aws.s3().get_bucket_notification_configuration(Bucket=moto_aws.data_bucket)
     queue_arn = aws.sqs().get_queue_attributes(
