@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # Answers rendered on demand are stored for this long (the data bucket's lifecycle), and each
     # image may store this many bytes of them per such period; past it, answers are rendered
     # without being stored, and one too large to send inline is refused (429) until it resets.
+    # No request decodes more pixels of a source than this (a 100 MP RGBA PNG took about 740 MB and
+    # 5 s): past it an answer must come from the pyramid, or is refused (400).
+    iiif_max_decode_pixels: int = Field(default=100_000_000, ge=1)
     iiif_rendered_expiry_days: int = Field(default=30, ge=1, le=3650)
     iiif_rendered_budget_bytes: int = Field(default=64 * 1024**2, ge=0)
     # Records: a JSON Schema file replacing the shipped one (which asks only for a title).

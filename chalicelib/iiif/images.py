@@ -21,7 +21,7 @@ from PIL import Image
 
 from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
-from chalicelib.errors import NotFound, TooManyRequests
+from chalicelib.errors import BadRequest, NotFound, TooManyRequests
 from chalicelib.files import storage
 from chalicelib.files.buckets import Bucket, load_bucket
 from chalicelib.files.objects import find_version
@@ -262,6 +262,7 @@ def _render(source: ImageSource, plan: ImagePlan) -> bytes:
     ):
         image, (left, top) = _full_resolution_tiles(source, plan) or (None, (0, 0))
     if image is None:
+        _check_decodable(source)
         image = open_upright(storage.read_all(source.s3_key), max_pixels)
     scale = 2**level
     pixels = Pixels(
@@ -273,6 +274,15 @@ def _render(source: ImageSource, plan: ImagePlan) -> bytes:
         format=plan.format,
     )
     return render(image, pixels)
+
+
+def _check_decodable(source: ImageSource) -> None:
+    bound = get_settings().iiif_max_decode_pixels
+    if source.width * source.height > bound:
+        raise BadRequest(
+            f"Answering this would decode the whole {source.width}x{source.height} image, more than "
+            f"the {bound} pixels one request may decode: ask for a smaller size, or a tile."
+        )
 
 
 def _full_resolution_tiles(

@@ -471,3 +471,20 @@ def test_a_large_answer_beyond_the_budget_is_a_429(
     assert refused.status_code == 429
     assert "smaller size" in json.loads(refused.body)["message"]
     assert rendered_objects() == {}
+
+
+def test_no_request_decodes_more_pixels_than_the_bound(
+    api: Client, identifier: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, image_id = identifier  # 400x300, small enough to have no tiles: every answer decodes it
+    with_settings(monkeypatch, iiif_max_decode_pixels=400 * 300 - 1)
+
+    refused = get(api, f"/iiif/3/{image_id}/0,0,200,150/max/0/default.png")
+
+    assert refused.status_code == 400
+    assert json.loads(refused.body)["message"] == (
+        "Answering this would decode the whole 400x300 image, more than the 119999 pixels one "
+        "request may decode: ask for a smaller size, or a tile."
+    )
+    with_settings(monkeypatch, iiif_max_decode_pixels=400 * 300)
+    assert get(api, f"/iiif/3/{image_id}/0,0,200,150/max/0/default.png").status_code == 200
