@@ -28,7 +28,7 @@ from chalicelib.files.objects import find_version
 from chalicelib.files.stored import reserve_rendered_bytes, stored_file
 from chalicelib.iiif.geometry import ImagePlan, Limits, canonical_path, plan_image
 from chalicelib.iiif.info import ImageLimits, info_json
-from chalicelib.iiif.pyramid import cache_key, tile_plan
+from chalicelib.iiif.pyramid import ALPHA_MODES, alpha_cell_key, cache_key, level_key, tile_plan
 from chalicelib.iiif.render import MEDIA_TYPES, Pixels, open_upright, render
 from chalicelib.iiif.request import ImageRequest
 from chalicelib.records.service import record_licence
@@ -36,8 +36,6 @@ from chalicelib.resources import DERIVATIVES_PREFIX, RENDERED_PREFIX
 from chalicelib.settings import get_settings
 
 NOT_AN_IMAGE = "No image with this identifier."
-# Pillow modes that can carry transparency (a palette can name a transparent colour).
-_WITH_ALPHA = frozenset({"RGBA", "RGBa", "LA", "La", "PA", "P"})
 TILE_READERS = 16  # S3 reads in parallel when a region is pieced together from stored tiles
 # Above this, a full-resolution answer is pieced together from stored tiles (JPEG, so not quite
 # the source's pixels) rather than decoding the source: 25 MP take 0.15 s and 100 MB to decode.
@@ -162,7 +160,7 @@ def _look_up(identifier: str) -> _Found:
         public=bucket.public_read and version.is_head,
         # What info.json's rights takes: the owning record's licence, when it names one by URI.
         rights=record_licence(bucket.record_id) if bucket.record_id else None,
-        opaque=image.get("mode") not in _WITH_ALPHA,
+        opaque=image.get("mode") not in ALPHA_MODES,
     )
     return _Found(source, bucket, version.is_head)
 
@@ -249,17 +247,12 @@ def _render(source: ImageSource, plan: ImagePlan) -> bytes:
     max_pixels = get_settings().max_image_pixels
     image, (left, top) = None, (0, 0)
     if level:
-        stored = storage.get_derivative(source.file_id, f"level/{level}")
+        stored = storage.get_derivative(source.file_id, level_key(level, alpha=not source.opaque))
         if stored is None:
             level = 0
         else:
             image = open_upright(stored, max_pixels)
-    if (
-        image is None
-        and source.levels
-        and source.opaque
-        and source.width * source.height > TILES_ABOVE_PIXELS
-    ):
+    if image is None and source.levels and source.width * source.height > TILES_ABOVE_PIXELS:
         image, (left, top) = _full_resolution_tiles(source, plan) or (None, (0, 0))
     if image is None:
         _check_decodable(source)
@@ -292,13 +285,18 @@ def _full_resolution_tiles(
     they start in the image; None if a tile is missing.
 
     A region off the tile grid then costs a few small reads instead of decoding the whole source
-    (2.2 s and 1.2 GB for 300 MP). Tiles are JPEG, so an image with transparency is not served so.
+    (2.2 s and 1.2 GB for 300 MP). Tiles are JPEG; an image with transparency has its grid in PNG.
     """
     tile = get_settings().iiif_tile_size
     columns = range(plan.x // tile, (plan.x + plan.w - 1) // tile + 1)
     rows = range(plan.y // tile, (plan.y + plan.h - 1) // tile + 1)
     cells = [(column, row) for row in rows for column in columns]
-    keys = [cache_key(tile_plan(source.width, source.height, tile, 1, column, row)) for column, row in cells]
+    if source.opaque:
+        keys = [
+            cache_key(tile_plan(source.width, source.height, tile, 1, column, row)) for column, row in cells
+        ]
+    else:
+        keys = [alpha_cell_key(column, row) for column, row in cells]
 
     with ThreadPoolExecutor(min(len(keys), TILE_READERS)) as pool:
         bodies = list(pool.map(functools.partial(_made, source), keys))

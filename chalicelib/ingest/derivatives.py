@@ -12,7 +12,7 @@ from PIL import Image
 
 from chalicelib.files import storage
 from chalicelib.files.stored import record_derivatives, record_ingest_failure, stored_file
-from chalicelib.iiif.pyramid import Derivative, derivatives, thumbnail_plans
+from chalicelib.iiif.pyramid import ALPHA_MODES, Derivative, derivatives, thumbnail_plans
 from chalicelib.iiif.render import open_upright
 from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
@@ -58,16 +58,14 @@ def make_derivatives(file_id: str) -> int:
                 half=(lambda: open_upright(source, limit, reduce=2))
                 if stored.sniffed_type == "image/jpeg"
                 else None,
+                alpha=image.get("mode") in ALPHA_MODES,
             )
         )
         try:
             for derivative in made:
                 levels += derivative.key.startswith("level/")
-                waiting.append(
-                    pool.submit(
-                        storage.put_derivative, file_id, derivative.key, derivative.body, "image/jpeg"
-                    )
-                )
+                put = (file_id, derivative.key, derivative.body, derivative.media_type)
+                waiting.append(pool.submit(storage.put_derivative, *put))
                 while len(waiting) > MAX_WAITING or (waiting and waiting[0].done()):
                     waiting.popleft().result()
                     written += 1

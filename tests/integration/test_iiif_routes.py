@@ -488,3 +488,41 @@ def test_no_request_decodes_more_pixels_than_the_bound(
     )
     with_settings(monkeypatch, iiif_max_decode_pixels=400 * 300)
     assert get(api, f"/iiif/3/{image_id}/0,0,200,150/max/0/default.png").status_code == 200
+
+
+def half_clear_picture(width: int = 1300, height: int = 900) -> bytes:
+    """Left half fully transparent, right half opaque red."""
+    image = Image.new("RGBA", (width, height), (0, 0, 255, 0))
+    image.paste((255, 0, 0, 255), (width // 2, 0, width, height))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_an_image_with_transparency_is_served_from_its_own_pyramid_alpha_kept(
+    api: Client, pump: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.iiif import images
+
+    bucket = new_bucket(api, public_read=True)
+    drain(pump)
+    version = store(api, bucket, "clear.png", half_clear_picture(), content_type="image/png")
+    drain(pump)
+    image_id = version["version_id"]
+    assert {"alpha/level/1", "alpha/cell/0,0", "alpha/cell/2,1"} <= {
+        key.split("/", 2)[2] for key in derivative_keys()
+    }
+    # No request may decode the source now, and full resolution comes from stored cells at any size.
+    with_settings(monkeypatch, iiif_max_decode_pixels=1000)
+    monkeypatch.setattr(images, "TILES_ABOVE_PIXELS", 0)
+
+    region = get(api, f"/iiif/3/{image_id}/600,100,200,200/max/0/default.png")
+    scaled = get(api, f"/iiif/3/{image_id}/full/325,/0/default.png")
+
+    assert (region.status_code, scaled.status_code) == (200, 200), (region.body, scaled.body)
+    cut = Image.open(io.BytesIO(region.body))
+    assert (cut.size, cut.mode) == ((200, 200), "RGBA")
+    assert cut.getpixel((10, 10))[3] == 0 and cut.getpixel((190, 10)) == (255, 0, 0, 255)
+    small = Image.open(io.BytesIO(scaled.body))
+    assert small.size == (325, 225) and small.mode == "RGBA"
+    assert small.getpixel((10, 100))[3] == 0 and small.getpixel((300, 100)) == (255, 0, 0, 255)

@@ -73,6 +73,31 @@ def test_ingest_stores_every_tile_level_and_thumbnail_from_one_image() -> None:
     assert tile.getpixel((10, 10)) == pytest.approx((10, 200, 30), abs=3)
 
 
+def test_an_image_with_transparency_also_gets_its_levels_and_grid_in_png_alpha_kept() -> None:
+    image = Image.new("RGBA", (1100, 700), (10, 200, 30, 40))
+
+    made = {derivative.key: derivative for derivative in derivatives(image, 512, [128], alpha=True)}
+
+    alpha = sorted(key for key in made if key.startswith("alpha/"))
+    assert alpha == [
+        "alpha/cell/0,0",
+        "alpha/cell/0,1",
+        "alpha/cell/1,0",
+        "alpha/cell/1,1",
+        "alpha/cell/2,0",
+        "alpha/cell/2,1",
+        "alpha/level/1",
+        "alpha/level/2",
+    ]
+    assert {made[key].media_type for key in alpha} == {"image/png"}
+    corner = Image.open(io.BytesIO(made["alpha/cell/2,1"].body))
+    assert corner.size == (1100 - 1024, 700 - 512)
+    assert corner.getpixel((5, 5)) == (10, 200, 30, 40)
+    assert Image.open(io.BytesIO(made["alpha/level/2"].body)).size == (275, 175)
+    opaque = derivatives(Image.new("RGB", (1100, 700)), 512, [128])
+    assert not [derivative for derivative in opaque if derivative.key.startswith("alpha/")]
+
+
 def test_an_image_ingest_accepted_opens_whatever_pillows_default_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
