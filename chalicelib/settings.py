@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     iiif_tile_size: int = Field(default=512, ge=64, le=4096)
     # A warm function re-reads who may see an image at most this often (0: on every request), and
     # keeps this many bytes of recent answers (tiles are immutable) to serve without S3.
+    # How long a browser keeps a public IIIF answer before it revalidates (an ETag: 304, no render).
+    iiif_max_age_seconds: int = Field(default=3600, ge=0, le=31_536_000)
     iiif_access_cache_seconds: float = Field(default=10.0, ge=0, le=300)
     iiif_memory_cache_bytes: int = Field(default=256 * 1024**2, ge=0)
     # Answers rendered on demand are stored for this long (the data bucket's lifecycle), and each

@@ -14,6 +14,7 @@ from chalicelib.cursors import decode_cursor, encode_cursor
 from chalicelib.dynamodb import transaction
 from chalicelib.errors import Conflict, NotFound, invalid_field
 from chalicelib.files import storage
+from chalicelib.files.access import access_narrowed
 from chalicelib.files.buckets import Bucket, get_bucket, release_bytes, reserve_bytes, writable_bucket
 from chalicelib.files.downloads import response_headers
 from chalicelib.files.keys import validate_key
@@ -228,6 +229,7 @@ def delete_object(principal: Principal, bucket_id: str, key: str) -> ObjectVersi
             )
     except TransactWriteError:
         raise Conflict("The object changed while it was being deleted; try again.") from None
+    access_narrowed(bucket.id)  # the version is no longer the head its identifier was read as
     return marker
 
 
@@ -267,6 +269,7 @@ def delete_version(principal: Principal, bucket_id: str, key: str, version_id: s
                 actions=[BucketItem.size.add(-version.size), BucketItem.used.add(-version.size)],
             )
             writes.update(FileItem(pk=file_pk(version.file_id), sk=FILE_SK), actions=[FileItem.refs.add(-1)])
+    access_narrowed(bucket.id)
     if version.file_id is not None:
         release_file(version.file_id)
 

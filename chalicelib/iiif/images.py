@@ -23,6 +23,7 @@ from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
 from chalicelib.errors import BadRequest, NotFound, TooManyRequests
 from chalicelib.files import storage
+from chalicelib.files.access import on_access_narrowed
 from chalicelib.files.buckets import Bucket, load_bucket
 from chalicelib.files.objects import find_version
 from chalicelib.files.stored import reserve_rendered_bytes, stored_file
@@ -110,10 +111,21 @@ class _Recent:
             if len(body) <= self.answers.maxsize:
                 self.answers[(file_id, key)] = body
 
+    def forget_bucket(self, bucket_id: str) -> None:
+        """What was found of the bucket's images; their answers stay, each served only after
+        a fresh access check."""
+        with self.lock:
+            for identifier in [i for i, found in self.images.items() if found.bucket.id == bucket_id]:
+                del self.images[identifier]
+
 
 @functools.cache
 def recent() -> _Recent:
     return _Recent()
+
+
+# The function that narrows access answers by the new rule from its next request on.
+on_access_narrowed(lambda bucket_id: recent().forget_bucket(bucket_id))
 
 
 def find_image(principal: Principal, identifier: str) -> ImageSource:

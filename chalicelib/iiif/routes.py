@@ -19,8 +19,10 @@ from chalicelib.settings import get_settings
 blueprint = Blueprint(__name__)
 
 VERSIONS = ("3", "2")
-# Version-pinned identifiers never change what they name (images.py).
-FOREVER = "public, max-age=31536000, immutable"
+# Version-pinned identifiers never change what they name (images.py), but who may see them can:
+# browsers keep a public answer a bounded time (VELLUM_IIIF_MAX_AGE_SECONDS, then revalidate by
+# ETag), shared caches a year, as long as access stays what it was.
+SHARED_MAX_AGE = 31_536_000
 
 
 def _version(version: str) -> str:
@@ -35,7 +37,9 @@ def _service_id(version: str, identifier: str) -> str:
 
 def _caching(source: images.ImageSource) -> str:
     # Restricted images never go to shared caches (CloudFront, proxies).
-    return FOREVER if source.public else "private, max-age=3600"
+    if not source.public:
+        return "private, max-age=3600"
+    return f"public, max-age={get_settings().iiif_max_age_seconds}, s-maxage={SHARED_MAX_AGE}"
 
 
 def _profile_link(version: str) -> str:

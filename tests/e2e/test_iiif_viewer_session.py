@@ -66,4 +66,4 @@ def test_a_viewer_loads_every_tile_of_a_large_image(stack: Stack) -> None:
     assert info["tiles"][0]["scaleFactors"] == [1, 2, 4, 8]
     assert len(answers) == 24 + 6 + 2 + 1
     assert all(status == 200 and got == size for status, got, size, _ in answers), answers
-    assert {cache for *_, cache in answers} == {"public, max-age=31536000, immutable"}
+    assert {cache for *_, cache in answers} == {"public, max-age=3600, s-maxage=31536000"}

@@ -109,7 +109,7 @@ def test_a_region_is_cut_scaled_and_encoded(api: Client, identifier: tuple[str, 
     image = Image.open(io.BytesIO(response.body))
     assert image.size == (100, 150)
     assert image.convert("RGB").getpixel((50, 75)) == (0, 0, 255)
-    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response.headers["Cache-Control"] == "public, max-age=3600, s-maxage=31536000"
     assert 'rel="canonical"' in response.headers["Link"]
 
 
@@ -526,3 +526,27 @@ def test_an_image_with_transparency_is_served_from_its_own_pyramid_alpha_kept(
     small = Image.open(io.BytesIO(scaled.body))
     assert small.size == (325, 225) and small.mode == "RGBA"
     assert small.getpixel((10, 100))[3] == 0 and small.getpixel((300, 100)) == (255, 0, 0, 255)
+
+
+@pytest.mark.parametrize("narrowing", ["bucket made private", "head deleted", "bucket deleted"])
+def test_the_function_that_narrows_access_stops_answering_from_its_warm_cache_at_once(
+    api: Client, identifier: tuple[str, str], narrowing: str
+) -> None:
+    bucket, image_id = identifier
+    tile = f"/iiif/3/{image_id}/full/100,/0/default.jpg"
+    assert get(api, tile).status_code == 200  # public, found, and now in the 10 s access cache
+    path = f"/files/{bucket}"
+    if narrowing == "bucket made private":
+        changed = api.http.patch(
+            path,
+            headers={**ALICE, "Content-Type": "application/json"},
+            body=json.dumps({"public_read": False}),
+        )
+    elif narrowing == "head deleted":
+        changed = api.http.delete(f"{path}/{encode_key('pics/red-blue.png')}", headers=ALICE)
+    else:
+        changed = api.http.delete(path, headers=ALICE)
+    assert changed.status_code in (200, 204), changed.body
+
+    # A version no longer the head asks for a signed-in reader (401); the others are gone (404).
+    assert get(api, tile).status_code == (401 if narrowing == "head deleted" else 404)
