@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -115,8 +116,9 @@ def create_bucket(
     bucket a snapshot copies, whose limits an admin may have raised)."""
     require(principal, Action.BUCKET_CREATE, None)
     assert principal.sub is not None  # bucket-create needs a signed-in principal
+    limits: Mapping[str, int | None]
     if limits_of is None:
-        limits: dict[str, int | None] = {**_limits(principal, spec.model_dump(include=set(LIMITS)))}
+        limits = _limits(principal, spec.model_dump(include=set(LIMITS)))
     else:
         limits = {"quota_size": limits_of.quota_size, "max_file_size": limits_of.max_file_size}
     now = clock.now()

@@ -112,9 +112,10 @@ def restore_version(key: str, etag: str) -> bool:
     # Newest first, as S3 lists the versions of one key.
     versions = [version for version in listed.get("Versions", []) if version["Key"] == key]
     etags = [version["ETag"].strip('"') for version in versions]
-    if etag.strip('"') not in etags:
+    recorded = etag.strip('"')
+    if recorded not in etags:
         return False  # nothing to go back to: leave what there is
-    for version in versions[: etags.index(etag.strip('"'))]:
+    for version in versions[: etags.index(recorded)]:
         aws.s3().delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])
     return True
 
@@ -180,10 +181,9 @@ def download(key: str, path: Path) -> None:
 
 
 # Derivatives (tiles, thumbnails, levels, rendered IIIF answers) live outside DATA_PREFIX, so
-# writing them never triggers ingest, and under their file's id, so they go with it.
-
-
-# Answers rendered on demand go under RENDERED_PREFIX instead (``prefix``), where they expire.
+# writing them never triggers ingest, and under their file's id, so they go with it. Ingest's go
+# under DERIVATIVES_PREFIX; answers rendered on demand under RENDERED_PREFIX (``prefix``), where
+# they expire.
 
 
 def derivative_key(file_id: str, name: str, prefix: str = DERIVATIVES_PREFIX) -> str:

@@ -135,9 +135,7 @@ def _tiles(level: Image.Image, width: int, height: int, tile: int, scale: int) -
         for column in range(columns):
             plan = tile_plan(width, height, tile, scale, column, row)
             # The level holds the source scaled by 1/scale: the tile is its tile-sized cell.
-            left, upper = column * tile, row * tile
-            box = (left, upper, min(left + tile, level.width), min(upper + tile, level.height))
-            cell = level.crop(box)
+            cell = _cell(level, tile, column, row)
             if cell.size != (plan.width, plan.height):  # the level's rounding at the far edges
                 cell = cell.resize((plan.width, plan.height), Image.Resampling.LANCZOS)
             yield Derivative(cache_key(plan), _jpeg(cell, TILE_QUALITY))
@@ -147,9 +145,13 @@ def _alpha_cells(level: Image.Image, tile: int) -> Iterator[Derivative]:
     """The full-resolution grid of an image with transparency, alpha kept."""
     for row in range(-(-level.height // tile)):
         for column in range(-(-level.width // tile)):
-            left, upper = column * tile, row * tile
-            box = (left, upper, min(left + tile, level.width), min(upper + tile, level.height))
-            yield Derivative(alpha_cell_key(column, row), _png(level.crop(box)), "image/png")
+            yield Derivative(alpha_cell_key(column, row), _png(_cell(level, tile, column, row)), "image/png")
+
+
+def _cell(level: Image.Image, tile: int, column: int, row: int) -> Image.Image:
+    """The level's tile-sized cell at (column, row); smaller at the far edges."""
+    left, upper = column * tile, row * tile
+    return level.crop((left, upper, min(left + tile, level.width), min(upper + tile, level.height)))
 
 
 def _png(image: Image.Image) -> bytes:
