@@ -14,6 +14,7 @@ from chalicelib.settings import get_settings
 if TYPE_CHECKING:
     from boto3 import Session
     from botocore.credentials import ReadOnlyCredentials
+    from mypy_boto3_cloudfront import CloudFrontClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
@@ -65,7 +66,12 @@ def sqs() -> SQSClient:
     return session().client("sqs", config=_config())
 
 
+@functools.cache
+def cloudfront() -> CloudFrontClient:
+    return session().client("cloudfront", config=_config())
+
+
 def reset_clients() -> None:
     """Forget the clients, for tests that change endpoints or settings."""
-    for factory in (s3, dynamodb, sqs, session):
+    for factory in (s3, dynamodb, sqs, cloudfront, session):
         factory.cache_clear()

@@ -83,20 +83,24 @@ class Settings(BaseSettings):
     iiif_max_height: int = Field(default=8192, ge=64)
     iiif_max_area: int = Field(default=16_777_216, ge=4096)
     iiif_tile_size: int = Field(default=512, ge=64, le=4096)
-    # A warm function re-reads who may see an image at most this often (0: on every request), and
-    # keeps this many bytes of recent answers (tiles are immutable) to serve without S3.
     # How long a browser keeps a public IIIF answer before it revalidates (an ETag: 304, no render).
     iiif_max_age_seconds: int = Field(default=3600, ge=0, le=31_536_000)
+    # A warm function re-reads who may see an image at most this often (0: on every request), and
+    # keeps this many bytes of recent answers (tiles are immutable) to serve without S3.
     iiif_access_cache_seconds: float = Field(default=10.0, ge=0, le=300)
     iiif_memory_cache_bytes: int = Field(default=256 * 1024**2, ge=0)
-    # Answers rendered on demand are stored for this long (the data bucket's lifecycle), and each
-    # image may store this many bytes of them per such period; past it, answers are rendered
-    # without being stored, and one too large to send inline is refused (429) until it resets.
     # No request decodes more pixels of a source than this (a 100 MP RGBA PNG took about 740 MB and
     # 5 s): past it an answer must come from the pyramid, or is refused (400).
     iiif_max_decode_pixels: int = Field(default=100_000_000, ge=1)
+    # Answers rendered on demand are stored for this long (the data bucket's lifecycle), and each
+    # image may store this many bytes of them per such period; past it, answers are rendered
+    # without being stored, and one too large to send inline is refused (429) until it resets.
     iiif_rendered_expiry_days: int = Field(default=30, ge=1, le=3650)
     iiif_rendered_budget_bytes: int = Field(default=64 * 1024**2, ge=0)
+    # The CloudFront distribution that caches public IIIF answers, which ingest invalidates when an
+    # image stops being public (chalicelib/iiif/cdn.py). The IaC sets it on the ingest function
+    # alone; empty (the embedded stack): there is no CDN.
+    cdn_distribution_id: str = ""
     # Records: a JSON Schema file replacing the shipped one (which asks only for a title).
     record_schema: str | None = None
     max_file_metadata_bytes: int = Field(default=16_384, ge=256, le=262_144)

@@ -50,6 +50,7 @@ VENDOR = ROOT / "chalicelib" / "previews" / "static" / "vendor"
 class Functions:
     app: Chalice
     names: dict[str, str]  # SAM resource name -> the deployed function's name (a reference)
+    roles: dict[str, iam.Role]  # "api", "ingest", "jobs"
 
 
 def make_functions(
@@ -126,7 +127,7 @@ def make_functions(
         },
     )
     names = {function: app.get_resource(function).ref for function in FUNCTIONS}
-    return Functions(app=app, names=names)
+    return Functions(app=app, names=names, roles=roles)
 
 
 def _roles(scope: Construct, storage: Storage) -> dict[str, iam.Role]:

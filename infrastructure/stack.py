@@ -8,7 +8,7 @@ from constructs import Construct
 
 from infrastructure.edge import PUBLIC_HOST_HEADER, make_distribution
 from infrastructure.environment import variable
-from infrastructure.functions import REST_API, make_functions
+from infrastructure.functions import INGEST, REST_API, make_functions
 from infrastructure.monitoring import make_monitoring
 from infrastructure.stages import Stage
 from infrastructure.storage import make_storage
@@ -65,6 +65,12 @@ class VellumStack(cdk.Stack):
         functions = make_functions(self, stage, storage, environment)
         rest_api = functions.app.get_resource(REST_API)
         distribution = make_distribution(self, stage, rest_api.ref)
+        # Ingest invalidates what the CDN holds of images no longer public (chalicelib/iiif/cdn.py).
+        # The API cannot be told the distribution: the distribution is built on the API.
+        functions.app.get_resource(INGEST).add_property_override(
+            f"Environment.Variables.{variable('cdn_distribution_id')}", distribution.distribution_id
+        )
+        distribution.grant_create_invalidation(functions.roles["ingest"])
         api_name = f"{self.stack_name}-api"  # named, so its alarm can name it
         rest_api.add_property_override("Name", api_name)
         topic = make_monitoring(self, stage, storage, functions.names, api_name=api_name)

@@ -1,21 +1,34 @@
 """Who may read a bucket's files has narrowed: whoever keeps what it learnt of them forgets it.
 
-The files domain cannot reach the features above it (IIIF's caches of who may see an image), so
-they register here and are told, in the function that made the change, the moment it commits.
+The files domain cannot reach the features above it (IIIF's caches of who may see an image, and
+the CDN's copies of public answers), so they register here and are told, in the function that made
+the change, the moment it commits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
-_listeners: list[Callable[[str], None]] = []
+
+@dataclass(frozen=True)
+class Narrowing:
+    bucket_id: str
+    # Anyone could read the bucket's current files until now, so shared caches may hold answers
+    # about them (an older version may have been current once).
+    was_public: bool
+    # The versions no longer readable as before; None: every current version of the bucket.
+    version_ids: tuple[str, ...] | None = None
 
 
-def on_access_narrowed(listener: Callable[[str], None]) -> None:
-    """Call ``listener(bucket_id)`` whenever fewer may read that bucket's files than before."""
+_listeners: list[Callable[[Narrowing], None]] = []
+
+
+def on_access_narrowed(listener: Callable[[Narrowing], None]) -> None:
+    """Call ``listener`` whenever fewer may read some of a bucket's files than before."""
     _listeners.append(listener)
 
 
-def access_narrowed(bucket_id: str) -> None:
+def access_narrowed(narrowing: Narrowing) -> None:
     for listener in _listeners:
-        listener(bucket_id)
+        listener(narrowing)

@@ -17,7 +17,7 @@ from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
 from chalicelib.dynamodb import condition_failed
 from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound, QuotaExceeded
-from chalicelib.files.access import access_narrowed
+from chalicelib.files.access import Narrowing, access_narrowed
 from chalicelib.files.models import BUCKET_SK, DELETED_BUCKETS_PK, BucketItem, bucket_pk
 from chalicelib.files.planning import MAX_OBJECT_SIZE
 from chalicelib.settings import get_settings
@@ -196,7 +196,7 @@ def update_bucket(principal: Principal, bucket_id: str, changes: BucketChanges) 
             ) from None
         raise
     if bucket.public_read and given.get("public_read") is False:
-        access_narrowed(bucket_id)
+        access_narrowed(Narrowing(bucket_id, was_public=True))
     return _from_item(item)
 
 
@@ -221,7 +221,7 @@ def delete_bucket(principal: Principal, bucket_id: str) -> None:
         if condition_failed(exc):  # locked since we read it
             raise Forbidden("The bucket is locked: it cannot be deleted.") from None
         raise
-    access_narrowed(bucket_id)
+    access_narrowed(Narrowing(bucket_id, was_public=bucket.public_read))
 
 
 def reserve_bytes(bucket: Bucket, nbytes: int) -> None:
@@ -280,5 +280,14 @@ def lock_with(writes: TransactWrite, bucket_id: str, *, public_read: bool) -> No
 
 def withdraw(bucket_id: str) -> None:
     """Nobody but the bucket's owners and admins may read its files any more."""
-    BucketItem(pk=bucket_pk(bucket_id), sk=BUCKET_SK).update(actions=[BucketItem.public_read.set(False)])
-    access_narrowed(bucket_id)
+    was_public = True
+    try:
+        BucketItem(pk=bucket_pk(bucket_id), sk=BUCKET_SK).update(
+            actions=[BucketItem.public_read.set(False)],
+            condition=BucketItem.public_read == True,  # noqa: E712
+        )
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        was_public = False  # a restricted record's bucket: nobody else could read it anyway
+    access_narrowed(Narrowing(bucket_id, was_public=was_public))

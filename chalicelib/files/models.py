@@ -13,6 +13,7 @@ key's newest version comes last. gsi1 finds a version by its id alone.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from enum import StrEnum
@@ -61,6 +62,9 @@ class IngestState(StrEnum):
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
+
+
+VERSION_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def new_version_id() -> str:

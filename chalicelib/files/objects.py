@@ -14,7 +14,7 @@ from chalicelib.cursors import decode_cursor, encode_cursor
 from chalicelib.dynamodb import transaction
 from chalicelib.errors import Conflict, NotFound, invalid_field
 from chalicelib.files import storage
-from chalicelib.files.access import access_narrowed
+from chalicelib.files.access import Narrowing, access_narrowed
 from chalicelib.files.buckets import Bucket, get_bucket, release_bytes, reserve_bytes, writable_bucket
 from chalicelib.files.downloads import response_headers
 from chalicelib.files.keys import validate_key
@@ -133,6 +133,14 @@ def has_objects(bucket_id: str) -> bool:
     return any(True for _ in heads)
 
 
+def current_version_ids(bucket_id: str, limit: int) -> list[str]:
+    """Up to ``limit`` of the ids of the bucket's current versions."""
+    heads = ObjectVersionItem.query(
+        bucket_pk(bucket_id), ObjectVersionItem.sk.startswith(HEAD_PREFIX), limit=limit
+    )
+    return [item.version_id for item in heads]
+
+
 def read_object(principal: Principal, bucket_id: str, key: str, version_id: str | None) -> ObjectVersion:
     """The head of ``key`` or one of its versions, if ``principal`` may read it."""
     action = Action.OBJECT_READ_VERSION if version_id else Action.OBJECT_READ
@@ -229,7 +237,8 @@ def delete_object(principal: Principal, bucket_id: str, key: str) -> ObjectVersi
             )
     except TransactWriteError:
         raise Conflict("The object changed while it was being deleted; try again.") from None
-    access_narrowed(bucket.id)  # the version is no longer the head its identifier was read as
+    # The version is no longer the head its identifier was read as.
+    access_narrowed(Narrowing(bucket.id, was_public=bucket.public_read, version_ids=(head.version_id,)))
     return marker
 
 
@@ -269,7 +278,7 @@ def delete_version(principal: Principal, bucket_id: str, key: str, version_id: s
                 actions=[BucketItem.size.add(-version.size), BucketItem.used.add(-version.size)],
             )
             writes.update(FileItem(pk=file_pk(version.file_id), sk=FILE_SK), actions=[FileItem.refs.add(-1)])
-    access_narrowed(bucket.id)
+    access_narrowed(Narrowing(bucket.id, was_public=bucket.public_read, version_ids=(version.version_id,)))
     if version.file_id is not None:
         release_file(version.file_id)
 

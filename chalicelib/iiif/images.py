@@ -125,7 +125,7 @@ def recent() -> _Recent:
 
 
 # The function that narrows access answers by the new rule from its next request on.
-on_access_narrowed(lambda bucket_id: recent().forget_bucket(bucket_id))
+on_access_narrowed(lambda narrowing: recent().forget_bucket(narrowing.bucket_id))
 
 
 def find_image(principal: Principal, identifier: str) -> ImageSource:

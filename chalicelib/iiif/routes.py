@@ -9,7 +9,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.auth.context import current_principal
 from chalicelib.errors import NotFound
-from chalicelib.iiif import images, manifests
+from chalicelib.iiif import cdn, images, manifests
 from chalicelib.iiif.info import MEDIA_TYPE, PROFILE
 from chalicelib.iiif.render import MEDIA_TYPES
 from chalicelib.iiif.request import parse_image_request
@@ -19,10 +19,6 @@ from chalicelib.settings import get_settings
 blueprint = Blueprint(__name__)
 
 VERSIONS = ("3", "2")
-# Version-pinned identifiers never change what they name (images.py), but who may see them can:
-# browsers keep a public answer a bounded time (VELLUM_IIIF_MAX_AGE_SECONDS, then revalidate by
-# ETag), shared caches a year, as long as access stays what it was.
-SHARED_MAX_AGE = 31_536_000
 
 
 def _version(version: str) -> str:
@@ -36,10 +32,12 @@ def _service_id(version: str, identifier: str) -> str:
 
 
 def _caching(source: images.ImageSource) -> str:
-    # Restricted images never go to shared caches (CloudFront, proxies).
+    # Restricted images never go to shared caches (CloudFront, proxies). Version-pinned identifiers
+    # never change what they name (images.py), but who may see them can: browsers keep a public
+    # answer a bounded time (then revalidate by ETag), the CDN until told to forget it (cdn.py).
     if not source.public:
         return "private, max-age=3600"
-    return f"public, max-age={get_settings().iiif_max_age_seconds}, s-maxage={SHARED_MAX_AGE}"
+    return f"public, max-age={get_settings().iiif_max_age_seconds}, s-maxage={cdn.SHARED_MAX_AGE}"
 
 
 def _profile_link(version: str) -> str:

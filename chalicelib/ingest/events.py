@@ -1,4 +1,4 @@
-"""Reading S3 ``ObjectCreated`` notifications out of SQS messages."""
+"""Reading S3 ``ObjectCreated`` notifications, and Vellum's own notices, out of SQS messages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
-from chalicelib.files.notices import FILE_RECORDED
+from chalicelib.files.models import VERSION_ID
+from chalicelib.files.notices import FILE_RECORDED, PUBLIC_ACCESS_NARROWED
 
 
 class MalformedEvent(ValueError):
@@ -30,14 +31,43 @@ class RecordedFile:
     file_id: str
 
 
-def ingest_requests(message_body: str) -> list[LandedObject | RecordedFile]:
-    """What a message on the ingest queue asks for: objects S3 announces, or a file Vellum recorded."""
+@dataclass(frozen=True)
+class PublicAccessNarrowed:
+    bucket_id: str
+    version_ids: tuple[str, ...] | None  # None: every current version of the bucket
+
+
+IngestRequest = LandedObject | RecordedFile | PublicAccessNarrowed
+
+
+def ingest_requests(message_body: str) -> list[IngestRequest]:
+    """What a message on the ingest queue asks for: objects S3 announces, a file Vellum recorded,
+    or files that are no longer public."""
     payload = _json_object(message_body)
     if payload.get("type") == FILE_RECORDED:
-        if not isinstance(payload.get("file_id"), str) or not payload["file_id"]:
+        if not _is_id(payload.get("file_id")):
             raise MalformedEvent("a file-recorded notice without a file id")
         return [RecordedFile(payload["file_id"])]
+    if payload.get("type") == PUBLIC_ACCESS_NARROWED:
+        version_ids = payload.get("version_ids")
+        if not _is_id(payload.get("bucket_id")) or not (
+            version_ids is None
+            or (isinstance(version_ids, list) and all(_is_version_id(v) for v in version_ids))
+        ):
+            raise MalformedEvent("a narrowed-access notice without a bucket id or with bad version ids")
+        return [
+            PublicAccessNarrowed(payload["bucket_id"], None if version_ids is None else tuple(version_ids))
+        ]
     return list(landed_objects(message_body))
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _is_version_id(value: Any) -> bool:
+    # They become CDN paths: nothing but what Vellum makes.
+    return isinstance(value, str) and VERSION_ID.fullmatch(value) is not None
 
 
 def _json_object(message_body: str) -> dict[str, Any]:

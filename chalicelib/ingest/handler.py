@@ -1,5 +1,5 @@
 """The ingest queue's consumer: S3 notifications for new objects and Vellum's notices of recorded
-files, in SQS batches.
+files and of files no longer public, in SQS batches.
 
 Each SQS record succeeds or fails alone (a partial batch response), so one bad
 message is retried and finally dead-lettered without holding back the others.
@@ -16,9 +16,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalicelib.files import stored
 from chalicelib.files.completion import finalise_form_upload
 from chalicelib.files.integrity import check_file
+from chalicelib.iiif import cdn
 from chalicelib.ingest.derivatives import make_derivatives
 from chalicelib.ingest.describe import give_up, identify_file
-from chalicelib.ingest.events import LandedObject, RecordedFile, ingest_requests
+from chalicelib.ingest.events import LandedObject, PublicAccessNarrowed, RecordedFile, ingest_requests
 from chalicelib.observability import flush_metrics, logger, metrics, tracer
 from chalicelib.resources import DATA_PREFIX, INGEST_MAX_RECEIVE_COUNT
 from chalicelib.settings import get_settings
@@ -72,6 +73,8 @@ def record_handler(record: SQSRecord) -> None:  # Powertools requires the name "
                 if int(record.attributes.approximate_receive_count) >= INGEST_MAX_RECEIVE_COUNT:
                     give_up(request.file_id, f"ingest failed {INGEST_MAX_RECEIVE_COUNT} times", exc)
                 raise
+        elif isinstance(request, PublicAccessNarrowed):
+            cdn.invalidate(request.version_ids, reference=record.message_id)
         else:
             object_landed(request)
 

@@ -257,6 +257,31 @@ def test_the_ingest_role_writes_only_derivatives_and_reads_what_landed(dev: Temp
     ]
 
 
+def test_only_ingest_knows_the_distribution_and_may_invalidate_it(dev: Template) -> None:
+    distribution = next(iter(resources_of(dev, "AWS::CloudFront::Distribution")))
+    variable = f"{ENV_PREFIX}CDN_DISTRIBUTION_ID"
+
+    assert function(dev, INGEST)["Environment"]["Variables"][variable] == {"Ref": distribution}
+    assert all(
+        variable not in function(dev, name)["Environment"]["Variables"]
+        for name in FUNCTIONS
+        if name != INGEST
+    )
+    granted = {
+        name: [
+            s
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+            if "cloudfront:" in json.dumps(s["Action"])
+        ]
+        for name, p in resources_of(dev, "AWS::IAM::Policy").items()
+    }
+    (ingest,) = [name for name, found in granted.items() if found]
+    assert ingest.startswith("IngestRole")
+    (statement,) = granted[ingest]
+    assert statement["Action"] == "cloudfront:CreateInvalidation"
+    assert distribution in json.dumps(statement["Resource"])
+
+
 def test_unknown_paths_answer_vellums_json_404_and_every_body_may_be_binary(dev: Template) -> None:
     body = function(dev, REST_API)["DefinitionBody"]
 

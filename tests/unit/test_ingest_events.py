@@ -8,6 +8,7 @@ import pytest
 from chalicelib.ingest.events import (
     LandedObject,
     MalformedEvent,
+    PublicAccessNarrowed,
     RecordedFile,
     ingest_requests,
     landed_objects,
@@ -83,6 +84,35 @@ def test_a_notice_of_a_recorded_file_asks_for_that_file() -> None:
 def test_a_notice_without_a_file_id_is_malformed() -> None:
     with pytest.raises(MalformedEvent):
         ingest_requests(json.dumps({"type": "vellum:file-recorded"}))
+
+
+VERSION = "019ad5c3b2e1" + "ab" * 10
+
+
+@pytest.mark.parametrize(("version_ids", "expected"), [([VERSION], (VERSION,)), (None, None)])
+def test_a_notice_of_narrowed_access_names_the_versions_or_all(
+    version_ids: list[str] | None, expected: tuple[str, ...] | None
+) -> None:
+    body = json.dumps(
+        {"type": "vellum:public-access-narrowed", "bucket_id": "b-1", "version_ids": version_ids}
+    )
+
+    assert ingest_requests(body) == [PublicAccessNarrowed("b-1", expected)]
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        {"version_ids": [VERSION]},  # no bucket
+        {"bucket_id": "b-1", "version_ids": VERSION},  # not a list
+        {"bucket_id": "b-1", "version_ids": ["*"]},  # would invalidate everything
+        {"bucket_id": "b-1", "version_ids": [f"{VERSION}/../../*"]},
+        {"bucket_id": "b-1", "version_ids": [VERSION.upper()]},
+    ],
+)
+def test_a_notice_of_narrowed_access_names_only_version_ids_vellum_makes(notice: dict[str, Any]) -> None:
+    with pytest.raises(MalformedEvent):
+        ingest_requests(json.dumps({"type": "vellum:public-access-narrowed", **notice}))
 
 
 def test_s3_notifications_pass_through_as_landed_objects() -> None:
