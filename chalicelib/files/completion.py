@@ -94,7 +94,7 @@ def complete_upload(
         return _wait_for_completion(bucket, key, upload_id)
     with _given_back_on_failure(item):
         parts = _verify(item, completion)
-        if item.s3_upload_id:
+        if parts is not None:
             storage.complete_multipart(item.s3_key, item.s3_upload_id, parts)
         _verify_checksum(item)
         version = _record(item, claimed_at)
@@ -134,16 +134,21 @@ def _completed_version(item: UploadItem) -> ObjectVersion:
     return from_item(stored, is_head=head.version_id == stored.version_id)
 
 
-def _verify(item: UploadItem, completion: Completion) -> list[storage.StoredPart]:
-    """The parts to complete with, if what S3 holds is what was planned; else fail the upload.
+def _verify(item: UploadItem, completion: Completion) -> list[storage.StoredPart] | None:
+    """The parts S3 is to assemble (None: the object is whole), if what S3 holds is what was
+    planned; else fail the upload.
 
     An upload without a declared size gets its size here, and its quota reserved here.
     """
     plan = upload_from_item(item).plan
     if item.s3_upload_id is None:
         _verify_object(item)
-        return []
-    parts = {part.number: part for part in storage.list_parts(item.s3_key, item.s3_upload_id)}
+        return None
+    listed = storage.list_parts(item.s3_key, item.s3_upload_id)
+    if listed is None:
+        _verify_assembled(item, completion)
+        return None
+    parts = {part.number: part for part in listed}
     given = {part.part_number: part.etag.strip('"') for part in completion.parts or []}
     count = plan.part_count if plan else max([*parts, *given], default=0)
     missing = [n for n in range(1, count + 1) if n not in parts] or ([] if count else [1])
@@ -170,6 +175,22 @@ def _verify(item: UploadItem, completion: Completion) -> list[storage.StoredPart
             _fail(item, f"the ETags given for parts {differing[:20]} are not those S3 holds")
     _settle_size(item, sum(sizes))
     return [parts[n] for n in range(1, count + 1)]
+
+
+def _verify_assembled(item: UploadItem, completion: Completion) -> None:
+    """S3 no longer has the multipart upload: an earlier completion had S3 assemble it, then died
+    before recording it (the function timed out, say). What S3 assembled is checked again, as far
+    as it still can be: its size, and the ETags the client gives."""
+    stored = storage.stat(item.s3_key)
+    if stored is None or item.size is None:  # aborted in S3 (its lifecycle rule), never assembled
+        _fail(item, "S3 no longer holds the upload's parts")
+    if stored.size != int(item.size):
+        _fail(item, f"the assembled file has {stored.size} bytes, not the planned {int(item.size)}")
+    if completion.parts is not None:
+        given = [part.etag for part in sorted(completion.parts, key=lambda part: part.part_number)]
+        if storage.multipart_etag(given) != stored.etag.strip('"'):
+            _fail(item, "the ETags given for the parts are not those of the file S3 assembled")
+    _settle_size(item, stored.size)
 
 
 def _verify_object(item: UploadItem) -> str:

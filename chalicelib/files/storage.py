@@ -59,20 +59,32 @@ def start_multipart(key: str, content_type: str | None) -> str:
     return aws.s3().create_multipart_upload(**params)["UploadId"]  # type: ignore[arg-type]
 
 
-def list_parts(key: str, upload_id: str) -> list[StoredPart]:
-    """Every part S3 holds for the upload (ListParts pages hold 1,000 parts)."""
+def list_parts(key: str, upload_id: str) -> list[StoredPart] | None:
+    """Every part S3 holds for the upload (ListParts pages hold 1,000 parts); None once S3 no longer
+    has the upload (assembled, or aborted)."""
     parts: list[StoredPart] = []
     pages = (
         aws.s3()
         .get_paginator("list_parts")
         .paginate(Bucket=get_settings().data_bucket, Key=key, UploadId=upload_id)
     )
-    for page in pages:
-        parts.extend(
-            StoredPart(number=part["PartNumber"], etag=part["ETag"], size=part["Size"])
-            for part in page.get("Parts", [])
-        )
+    try:
+        for page in pages:
+            parts.extend(
+                StoredPart(number=part["PartNumber"], etag=part["ETag"], size=part["Size"])
+                for part in page.get("Parts", [])
+            )
+    except ClientError as exc:
+        if _code(exc) == "NoSuchUpload":
+            return None
+        raise
     return parts
+
+
+def multipart_etag(part_etags: list[str]) -> str:
+    """The ETag S3 gives an object assembled from parts with these ETags: the MD5 of their MD5s."""
+    joined = b"".join(bytes.fromhex(etag.strip('"')) for etag in part_etags)
+    return f"{hashlib.md5(joined, usedforsecurity=False).hexdigest()}-{len(part_etags)}"
 
 
 def complete_multipart(key: str, upload_id: str, parts: list[StoredPart]) -> None:
@@ -90,7 +102,7 @@ def abort_multipart(key: str, upload_id: str) -> None:
     try:
         aws.s3().abort_multipart_upload(Bucket=get_settings().data_bucket, Key=key, UploadId=upload_id)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
+        if _code(exc) != "NoSuchUpload":
             raise
 
 
@@ -98,10 +110,14 @@ def stat(key: str) -> StoredObject | None:
     try:
         head = aws.s3().head_object(Bucket=get_settings().data_bucket, Key=key)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if _code(exc) in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
     return StoredObject(size=head["ContentLength"], etag=head["ETag"])
+
+
+def _code(exc: ClientError) -> str | None:
+    return exc.response.get("Error", {}).get("Code")
 
 
 def restore_version(key: str, etag: str) -> bool:
@@ -207,7 +223,7 @@ def get_derivative(file_id: str, name: str, prefix: str = DERIVATIVES_PREFIX) ->
             Bucket=get_settings().data_bucket, Key=derivative_key(file_id, name, prefix)
         )
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+        if _code(exc) in ("NoSuchKey", "404"):
             return None
         raise
     return response["Body"].read()

@@ -374,7 +374,8 @@ def upload_progress(
     if item.s3_upload_id is None:
         stored = storage.stat(item.s3_key)
         return upload, [] if stored is None else [storage.StoredPart(1, stored.etag, stored.size)]
-    return upload, storage.list_parts(item.s3_key, item.s3_upload_id)
+    # None: S3 assembled the parts for a completion that died before recording; completing finishes it.
+    return upload, storage.list_parts(item.s3_key, item.s3_upload_id) or []
 
 
 def _open_upload_items(bucket_id: str) -> Iterator[UploadItem]:
@@ -395,15 +396,13 @@ def list_uploads(principal: Principal, bucket_id: str) -> list[Upload]:
 
 
 def abort_upload(principal: Principal, bucket_id: str, key: str, upload_id: str) -> None:
+    """End an upload in progress, or one whose completion died (its lease ran out)."""
     bucket = get_bucket(principal, bucket_id, Action.MULTIPART_DELETE)
     item = load_upload(bucket, key, upload_id)
-    try:
-        item.update(
-            actions=[UploadItem.state.set(UploadState.ABORTED), *LEAVE_EXPIRY_INDEX],
-            condition=UploadItem.state == UploadState.PENDING,
-        )
-    except UpdateError:
-        raise Conflict("Only an upload in progress can be aborted.") from None
+    if not take_over(item, [UploadItem.state.set(UploadState.ABORTED), *LEAVE_EXPIRY_INDEX], clock.now()):
+        if item.state == UploadState.COMPLETING:
+            raise Conflict("The upload is being completed; ask again in a moment.")
+        raise Conflict("Only an upload in progress can be aborted.")
     discard(item)
 
 
