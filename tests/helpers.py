@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -191,3 +192,10 @@ def hostile_notebook() -> bytes:
         "cells": cells,
     }
     return json.dumps(notebook).encode()
+
+
+def later(monkeypatch: Any, by: timedelta) -> None:
+    """Move Vellum's one clock ``by`` into the future (leases run out, ingests become overdue)."""
+    from chalicelib import clock
+
+    monkeypatch.setattr(clock, "now", lambda: datetime.now(UTC) + by)

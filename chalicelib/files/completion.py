@@ -59,6 +59,7 @@ from chalicelib.files.models import (
 from chalicelib.files.notices import announce_recorded_file
 from chalicelib.files.objects import ObjectVersion, from_item, version_item
 from chalicelib.files.planning import MIN_PART_SIZE
+from chalicelib.files.stored import await_ingest
 from chalicelib.files.uploads import (
     ENDED,
     LEAVE_EXPIRY_INDEX,
@@ -320,6 +321,7 @@ def _record(item: UploadItem, claimed_at: datetime, s3_etag: str | None = None) 
         s3_etag=s3_etag,
         created=now,
     )
+    await_ingest(stored)
     head = version_item(version, as_head=True)
     for with_head in (True, False):
         try:

@@ -6,7 +6,7 @@ from chalicelib import clock
 from chalicelib.files.integrity import check_stalest
 from chalicelib.files.notices import announce_recorded_file
 from chalicelib.files.purge import purge_deleted_buckets
-from chalicelib.files.stored import ingest_pending
+from chalicelib.files.stored import overdue_ingests
 from chalicelib.files.uploads import expire_abandoned
 from chalicelib.observability import flush_metrics, logger
 from chalicelib.settings import get_settings
@@ -27,13 +27,18 @@ def housekeeping() -> int:
 
 def monitor_integrity() -> int:
     try:
-        results = check_stalest(get_settings().integrity_batch_size)
-        # Files whose ingest notice went missing are among the never-checked: announce them again,
-        # so ingest does all it does for any file (a repeated notice is claimed only once).
-        for file_id in ingest_pending([result.file_id for result in results]):
+        batch = get_settings().integrity_batch_size
+        results = check_stalest(batch)
+        # Files whose notice went missing or whose ingest died part-way: announce them again, so
+        # ingest does all it does for any file (a repeated notice is claimed only once).
+        overdue = overdue_ingests(clock.now(), batch)
+        for file_id in overdue:
             announce_recorded_file(file_id)
         failed = [result.file_id for result in results if not result.ok]
-        logger.info("integrity monitoring ran", extra={"checked": len(results), "failed": failed})
+        logger.info(
+            "integrity monitoring ran",
+            extra={"checked": len(results), "failed": failed, "ingests_restarted": len(overdue)},
+        )
         return len(results)
     finally:
         flush_metrics()

@@ -34,6 +34,7 @@ BUCKET_SK = "#BUCKET"
 FILE_SK = "#FILE"
 FILE_UPLOAD_SK = "#UPLOAD"
 CHECKS_PK = "FILECHECKS"
+INGEST_DUE_PK = "INGESTDUE"
 OPEN_UPLOADS_PK = "OPENUPLOADS"
 DELETED_BUCKETS_PK = "DELETEDBUCKETS"
 NEVER_CHECKED = "0"  # sorts before every ISO timestamp
@@ -217,6 +218,15 @@ class ChecksIndex(GlobalSecondaryIndex["FileItem"]):  # type: ignore[no-untyped-
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
+class IngestDueIndex(GlobalSecondaryIndex["FileItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
 class FileItem(_FilesTable):
     id = UnicodeAttribute()
     s3_key = UnicodeAttribute()
@@ -253,3 +263,8 @@ class FileItem(_FilesTable):
     gsi1pk = UnicodeAttribute(default=CHECKS_PK)
     gsi1sk = UnicodeAttribute(default=NEVER_CHECKED)
     by_last_check = ChecksIndex()
+    # gsi2 holds a file until its ingest has finished, ordered by when it is overdue: when a notice
+    # that was lost, or a claim whose attempt died, calls for ingest to be started again.
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    by_ingest_due = IngestDueIndex()

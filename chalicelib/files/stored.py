@@ -9,6 +9,10 @@ claim is a conditional write on the file's item, so two deliveries of the same n
 hash, describe and tile the same bytes (a file id names one upload's bytes for good). A claim
 older than the ingest function's timeout belongs to an attempt that is certainly dead, and may be
 taken over; a failed attempt gives its claim back at once, so the queue's next try can run.
+
+A file is ``done`` only once ingest has stored everything it makes of it. Until then it waits in
+the files table's ingest-due index, under the time its ingest is overdue (its notice lost, or
+its attempt dead); the integrity job announces overdue files again (``overdue_ingests``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib.dynamodb import condition_failed
-from chalicelib.files.models import FILE_SK, FileItem, IngestState, file_pk
+from chalicelib.files.models import FILE_SK, INGEST_DUE_PK, FileItem, IngestState, file_pk
 from chalicelib.resources import INGEST_FUNCTION_TIMEOUT_SECONDS
 
 INGEST_LEASE = timedelta(seconds=INGEST_FUNCTION_TIMEOUT_SECONDS)
@@ -49,6 +53,11 @@ class StoredFile:
     def viewable_image(self) -> dict[str, Any] | None:
         """The image's facts once ingest has described it, else None (not an image, or not yet)."""
         return self.image if self.image and self.ingest == IngestState.DONE else None
+
+    @property
+    def refused(self) -> bool:
+        """Ingest gave up on the file: it makes nothing more of it."""
+        return self.ingest == IngestState.FAILED
 
     @property
     def thumbnail(self) -> list[int] | None:
@@ -92,12 +101,35 @@ def _item(file_id: str) -> FileItem:
     return FileItem(pk=file_pk(file_id), sk=FILE_SK)
 
 
+def _due_at(file_id: str, when: datetime) -> str:
+    return f"{when.isoformat()}#{file_id}"
+
+
+def await_ingest(item: FileItem) -> None:
+    """Set on a new file's item: ingest is overdue if it has not finished one lease from now."""
+    item.gsi2pk = INGEST_DUE_PK
+    item.gsi2sk = _due_at(item.id, item.created + INGEST_LEASE)
+
+
+_INGEST_SETTLED = (FileItem.gsi2pk.remove(), FileItem.gsi2sk.remove())
+
+
+def overdue_ingests(now: datetime, limit: int) -> list[str]:
+    """Files whose ingest should have finished by ``now`` and has not, most overdue first."""
+    due = FileItem.by_ingest_due.query(INGEST_DUE_PK, FileItem.gsi2sk < _due_at("", now), limit=limit)
+    return [item.id for item in due]
+
+
 def claim_ingest(file_id: str) -> datetime | None:
     """Claim the file's ingest; None if it is done, under way elsewhere, or not recorded (yet)."""
     now = clock.now()
     try:
         _item(file_id).update(
-            actions=[FileItem.ingest_claimed_at.set(now)],
+            # Overdue again if this attempt dies: once its claim may be taken over.
+            actions=[
+                FileItem.ingest_claimed_at.set(now),
+                FileItem.gsi2sk.set(_due_at(file_id, now + INGEST_LEASE)),
+            ],
             condition=FileItem.pk.exists()
             & FileItem.ingested_at.does_not_exist()
             & (
@@ -113,9 +145,21 @@ def claim_ingest(file_id: str) -> datetime | None:
 
 
 def finish_ingest(file_id: str) -> None:
-    _item(file_id).update(
-        actions=[FileItem.ingested_at.set(clock.now()), FileItem.ingest_claimed_at.remove()]
-    )
+    """Everything ingest makes of the file is stored: it is done, unless ingest refused it."""
+    ended: list[Action] = [
+        FileItem.ingested_at.set(clock.now()),
+        FileItem.ingest_claimed_at.remove(),
+        *_INGEST_SETTLED,
+    ]
+    try:
+        _item(file_id).update(
+            actions=[*ended, FileItem.ingest.set(IngestState.DONE)],
+            condition=FileItem.ingest != IngestState.FAILED,
+        )
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        _item(file_id).update(actions=ended)
 
 
 def release_ingest(file_id: str, claimed: datetime) -> None:
@@ -130,8 +174,8 @@ def release_ingest(file_id: str, claimed: datetime) -> None:
 
 
 def record_identity(file_id: str, sniffed_type: str, image: dict[str, Any] | None) -> None:
-    """What the bytes are (and, for an image, its facts): the file is described."""
-    actions: list[Action] = [FileItem.sniffed_type.set(sniffed_type), FileItem.ingest.set(IngestState.DONE)]
+    """What the bytes are (and, for an image, its facts); done comes with the last derivative."""
+    actions: list[Action] = [FileItem.sniffed_type.set(sniffed_type)]
     if image is not None:
         actions.append(FileItem.image.set(image))
     _item(file_id).update(actions=actions, condition=FileItem.pk.exists())
@@ -142,6 +186,7 @@ def record_ingest_failure(file_id: str, reason: str, sniffed_type: str | None = 
     actions: list[Action] = [
         FileItem.ingest.set(IngestState.FAILED),
         FileItem.ingest_failure.set(reason[:MAX_REASON_CHARS]),
+        *_INGEST_SETTLED,  # the same bytes would fail the same way: nothing to start again
     ]
     if sniffed_type is not None:
         actions.append(FileItem.sniffed_type.set(sniffed_type))
@@ -181,8 +226,3 @@ def reserve_rendered_bytes(file_id: str, nbytes: int, budget: int, period: timed
         if condition_failed(exc):
             return False  # this period's budget is spent
         raise
-
-
-def ingest_pending(file_ids: list[str]) -> list[str]:
-    """Those of ``file_ids`` that ingest has not described yet."""
-    return [found.id for found in stored_files(file_ids).values() if found.ingest == IngestState.PENDING]

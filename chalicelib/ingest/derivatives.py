@@ -37,9 +37,9 @@ def _decoded(make: Callable[[], Iterator[Derivative]]) -> Iterator[Derivative]:
 def make_derivatives(file_id: str) -> int:
     """Store the image's derivatives once; return how many were written (0 when there was nothing to do)."""
     stored = stored_file(file_id, consistent=True)
-    if stored is None or stored.viewable_image is None or stored.levels:
+    if stored is None or stored.image is None or stored.refused or stored.levels:
         return 0  # unknown, not an image, refused, or done before (S3 and SQS repeat events)
-    image = stored.viewable_image
+    image = stored.image
     settings = get_settings()
     written = levels = 0
     # The source goes to /tmp, not memory: Pillow decodes it from the file and closes it, so its

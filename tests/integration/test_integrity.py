@@ -7,6 +7,7 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from chalice.test import Client
 from PIL import Image
 
@@ -14,6 +15,7 @@ from chalicelib import aws
 from chalicelib.files import jobs, stored
 from chalicelib.files.models import FileItem, ObjectVersionItem, bucket_pk
 from chalicelib.files.planning import MiB
+from chalicelib.files.stored import INGEST_LEASE
 from chalicelib.files.uploads import expire_abandoned
 from tests.helpers import (
     bucket_counters,
@@ -21,6 +23,7 @@ from tests.helpers import (
     complete,
     drain,
     initiate,
+    later,
     new_bucket,
     object_path,
     png,
@@ -173,7 +176,17 @@ def test_purging_keeps_bytes_another_version_still_names(api: Client) -> None:
     assert aws.s3().get_object(Bucket="vellum-local-data", Key=key)["Body"].read() == b"shared"
 
 
-def test_monitoring_ingests_an_image_whose_notice_was_lost(api: Client, pump: Any) -> None:
+def waiting_messages() -> int:
+    queue = aws.sqs().get_queue_url(QueueName="vellum-local-ingest")["QueueUrl"]
+    attributes = aws.sqs().get_queue_attributes(
+        QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def test_monitoring_ingests_an_image_whose_notice_was_lost(
+    api: Client, pump: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bucket = new_bucket(api, public_read=True)
     drain(pump)
     version = store(api, bucket, "lost.png", png(1300, 900))
@@ -181,7 +194,10 @@ def test_monitoring_ingests_an_image_whose_notice_was_lost(api: Client, pump: An
     aws.sqs().purge_queue(QueueUrl=queue)  # the completion's notice is lost
     drain(pump)
     assert meta(api, bucket, "lost.png")["ingest"] == {"state": "pending"}
+    jobs.monitor_integrity()
+    assert waiting_messages() == 0  # the notice may yet be on its way: not overdue for a lease
 
+    later(monkeypatch, INGEST_LEASE + timedelta(seconds=1))
     jobs.monitor_integrity()
     drain(pump)  # the job announced the file again: ingest runs in full
 
@@ -203,14 +219,65 @@ def test_monitoring_ingests_an_image_whose_notice_was_lost(api: Client, pump: An
     assert Image.open(io.BytesIO(tile.body)).size == (512, 512)
 
 
-def test_monitoring_leaves_files_that_ingest_has_done_alone(api: Client, pump: Any) -> None:
+def test_monitoring_leaves_files_that_ingest_has_done_alone(
+    api: Client, pump: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bucket = new_bucket(api)
     drain(pump)
     store(api, bucket, "doc.txt", b"ingested")
     drain(pump)
-    queue = aws.sqs().get_queue_url(QueueName="vellum-local-ingest")["QueueUrl"]
+    later(monkeypatch, INGEST_LEASE + timedelta(days=1))
 
     jobs.monitor_integrity()
 
-    waiting = aws.sqs().get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])
-    assert waiting["Attributes"]["ApproximateNumberOfMessages"] == "0"
+    assert waiting_messages() == 0
+
+
+class Died(BaseException):
+    """The ingest function's end (timeout, out of memory): none of its except clauses run."""
+
+
+def test_an_ingest_that_died_part_way_is_not_done_and_is_finished_by_monitoring(
+    api: Client, pump: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.files import storage
+
+    bucket = new_bucket(api, public_read=True)
+    drain(pump)
+    version = store(api, bucket, "big.png", png(1300, 900))
+    stored_puts = storage.put_derivative
+    count = {"puts": 0}
+
+    def dies_at_the_fifth(*args: Any, **kwargs: Any) -> None:
+        count["puts"] += 1
+        if count["puts"] == 5:
+            raise Died
+        stored_puts(*args, **kwargs)
+
+    monkeypatch.setattr(storage, "put_derivative", dies_at_the_fifth)
+    with pytest.raises(Died):
+        drain(pump)
+    monkeypatch.setattr(storage, "put_derivative", stored_puts)
+    # The message is back on the queue once its visibility ends; here it is lost with the function.
+    aws.sqs().purge_queue(QueueUrl=aws.sqs().get_queue_url(QueueName="vellum-local-ingest")["QueueUrl"])
+    file_id = stored_key(api, bucket, "big.png").removeprefix("data/")
+
+    assert meta(api, bucket, "big.png")["ingest"]["state"] == "pending"  # not done: tiles are missing
+    assert api.http.get(f"/iiif/3/{version['version_id']}/info.json").status_code == 404
+    jobs.monitor_integrity()
+    assert waiting_messages() == 0  # its claim may still be alive
+
+    later(monkeypatch, INGEST_LEASE + timedelta(seconds=1))
+    jobs.monitor_integrity()
+    drain(pump)
+
+    assert meta(api, bucket, "big.png")["ingest"]["state"] == "done"
+    info = api.http.get(f"/iiif/3/{version['version_id']}/info.json")
+    assert info.status_code == 200
+    derivatives = aws.s3().list_objects_v2(Bucket="vellum-local-data", Prefix=f"derivatives/{file_id}/")
+    fresh = new_bucket(api, public_read=True)
+    store(api, fresh, "same.png", png(1300, 900))
+    drain(pump)
+    same_id = stored_key(api, fresh, "same.png").removeprefix("data/")
+    clean = aws.s3().list_objects_v2(Bucket="vellum-local-data", Prefix=f"derivatives/{same_id}/")
+    assert derivatives["KeyCount"] == clean["KeyCount"] > 10  # all of them, as a clean ingest makes

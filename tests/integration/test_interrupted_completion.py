@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from chalice.test import Client
 
-from chalicelib import clock
 from chalicelib.files import completion, storage
 from chalicelib.files.models import UploadItem, bucket_pk, upload_sk
 from chalicelib.files.planning import MiB
 from chalicelib.files.uploads import COMPLETION_LEASE
 from chalicelib.settings import get_settings
-from tests.helpers import bucket_counters, call, complete, download, initiate, new_bucket, object_path, put
+from tests.helpers import (
+    bucket_counters,
+    call,
+    complete,
+    download,
+    initiate,
+    later,
+    new_bucket,
+    object_path,
+    put,
+)
 
 CONTENT = bytes(range(256)) * (5 * MiB // 256) + b"tail"  # two parts: 5 MiB and 4 bytes
 
@@ -51,11 +60,6 @@ def crash_once(monkeypatch: pytest.MonkeyPatch, api: Client, bucket: str, upload
     with pytest.raises(Died):
         complete(api, bucket, upload_id)
     monkeypatch.undo()
-
-
-def later(monkeypatch: pytest.MonkeyPatch, by: timedelta) -> None:
-    moved: Callable[[], datetime] = lambda: datetime.now(UTC) + by  # noqa: E731
-    monkeypatch.setattr(clock, "now", moved)
 
 
 def multipart_upload(api: Client) -> tuple[str, dict[str, Any]]:
