@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.settings import get_settings
 
 
 def transaction() -> TransactWrite:
-    """A DynamoDB transaction: all its writes happen, or none."""
+    """A DynamoDB transaction: all its writes happen, or none, and once (botocore sends a client
+    request token, the same with each of its retries)."""
     return TransactWrite(connection=Connection(region=get_settings().region))
 
 
 def condition_failed(exc: Exception) -> bool:
     """Whether a write was refused by its condition (another writer got there first)."""
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def refused_keys(exc: TransactWriteError, writes: TransactWrite) -> set[tuple[str, str]]:
+    """The keys (pk, sk) of the writes of a cancelled transaction that their conditions refused.
+
+    DynamoDB gives one reason per write, in the order sent, and pynamodb sends condition checks,
+    then deletes, puts and updates, whatever order they were added in: keys, not positions, say
+    which write was refused."""
+    sent = [
+        *writes._condition_check_items,
+        *writes._delete_items,
+        *writes._put_items,
+        *writes._update_items,
+    ]
+    reasons = exc.cancellation_reasons or []
+    return {
+        _key(kwargs)
+        for kwargs, reason in zip(sent, reasons, strict=False)
+        if reason is not None and reason.code == "ConditionalCheckFailed"
+    }
+
+
+def _key(kwargs: dict[str, Any]) -> tuple[str, str]:
+    attributes = kwargs.get("Key") or kwargs["Item"]
+    return attributes["pk"]["S"], attributes["sk"]["S"]

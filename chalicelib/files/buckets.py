@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action as Update
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
 from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
-from chalicelib.dynamodb import condition_failed
+from chalicelib.dynamodb import condition_failed, refused_keys, transaction
 from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound, QuotaExceeded
 from chalicelib.files.access import Narrowing, access_narrowed
 from chalicelib.files.models import BUCKET_SK, DELETED_BUCKETS_PK, BucketItem, bucket_pk
@@ -224,39 +225,65 @@ def delete_bucket(principal: Principal, bucket_id: str) -> None:
     access_narrowed(Narrowing(bucket_id, was_public=bucket.public_read))
 
 
-def reserve_bytes(bucket: Bucket, nbytes: int) -> None:
-    """Count ``nbytes`` against the bucket's quota before they are uploaded, or refuse them.
+def reserving(
+    bucket: Bucket,
+    nbytes: int,
+    writes_of: Callable[[TransactWrite], None],
+    also: Sequence[Update] = (),
+) -> None:
+    """One transaction: ``nbytes`` counted against the bucket's quota (and ``also`` done to the
+    bucket item), with the writes ``writes_of`` adds, or none of it.
 
-    One conditional update: two uploads racing for the last bytes of a quota cannot both win.
+    Two uploads racing for the last bytes of a
+    quota cannot both win, and a reservation is never counted apart from what it is for (an
+    upload, a renamed version): a retry cannot count it twice, a crash cannot leave it alone.
+    Raises ``TransactWriteError`` when one of the other writes is refused.
     """
+    key = (bucket_pk(bucket.id), BUCKET_SK)
+    while True:
+        writes = transaction()
+        try:
+            with writes:
+                if nbytes or also:
+                    writes.update(
+                        BucketItem(pk=key[0], sk=key[1]),
+                        actions=[BucketItem.used.add(nbytes), *also],
+                        condition=_room_for(bucket, nbytes),
+                    )
+                writes_of(writes)
+            return
+        except TransactWriteError as exc:
+            if not (nbytes or also) or key not in refused_keys(exc, writes):
+                raise
+            bucket = _without_room(bucket, nbytes)  # the quota changed meanwhile: decide on the new one
+
+
+def _room_for(bucket: Bucket, nbytes: int) -> Any:
     condition = (BucketItem.deleted == False) & (BucketItem.locked == False)  # noqa: E712
     if bucket.quota_size is None:
-        condition &= BucketItem.quota_size.does_not_exist()
-    else:
-        # The quota we checked against must still be the quota.
-        condition &= (BucketItem.quota_size == bucket.quota_size) & (
-            BucketItem.used <= bucket.quota_size - nbytes
-        )
-    try:
-        BucketItem(pk=bucket_pk(bucket.id), sk=BUCKET_SK).update(
-            actions=[BucketItem.used.add(nbytes)], condition=condition
-        )
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
-        current = load_bucket(bucket.id)
-        if current is None:
-            raise NotFound(NO_SUCH_BUCKET) from None
-        require_writable(current)
-        if current.quota_size != bucket.quota_size:
-            reserve_bytes(current, nbytes)  # the quota changed meanwhile: decide on the new one
-            return
-        raise QuotaExceeded(max((current.quota_size or 0) - current.used, 0)) from None
+        return condition & BucketItem.quota_size.does_not_exist()
+    # The quota we checked against must still be the quota.
+    return (
+        condition
+        & (BucketItem.quota_size == bucket.quota_size)
+        & (BucketItem.used <= bucket.quota_size - nbytes)
+    )
 
 
-def release_bytes(bucket_id: str, nbytes: int) -> None:
-    """Give back bytes reserved for an upload that did not complete."""
-    BucketItem(pk=bucket_pk(bucket_id), sk=BUCKET_SK).update(actions=[BucketItem.used.add(-nbytes)])
+def _without_room(bucket: Bucket, nbytes: int) -> Bucket:
+    """Why a reservation was refused: raised, or the bucket as it is now if its quota changed."""
+    current = load_bucket(bucket.id)
+    if current is None:
+        raise NotFound(NO_SUCH_BUCKET)
+    require_writable(current)
+    if current.quota_size != bucket.quota_size:
+        return current
+    raise QuotaExceeded(max((current.quota_size or 0) - current.used, 0))
+
+
+def release_with(writes: TransactWrite, bucket_id: str, nbytes: int) -> None:
+    """Within ``writes``: give back bytes reserved for something that ends in the same transaction."""
+    writes.update(BucketItem(pk=bucket_pk(bucket_id), sk=BUCKET_SK), actions=[BucketItem.used.add(-nbytes)])
 
 
 def set_bucket_tags(principal: Principal, bucket_id: str, tags: dict[str, str]) -> Bucket:

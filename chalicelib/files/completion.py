@@ -18,15 +18,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action as Update
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
 from chalicelib.auth.policy import Action
 from chalicelib.auth.principal import Principal
-from chalicelib.dynamodb import condition_failed, transaction
+from chalicelib.dynamodb import condition_failed, refused_keys, transaction
 from chalicelib.errors import (
     Conflict,
     FieldError,
@@ -38,7 +39,14 @@ from chalicelib.errors import (
     UploadRefused,
 )
 from chalicelib.files import storage
-from chalicelib.files.buckets import Bucket, get_bucket, load_bucket, require_writable, reserve_bytes
+from chalicelib.files.buckets import (
+    Bucket,
+    get_bucket,
+    load_bucket,
+    release_with,
+    require_writable,
+    reserving,
+)
 from chalicelib.files.models import (
     BUCKET_SK,
     FILE_SK,
@@ -226,13 +234,21 @@ def _settle_size(item: UploadItem, size: int) -> None:
         )
     if item.size is not None:
         return
+
+    def sized(writes: TransactWrite) -> None:
+        writes.update(
+            item,
+            actions=[UploadItem.size.set(size), UploadItem.reserved.set(size)],
+            condition=_still_claimed(item) & UploadItem.size.does_not_exist(),
+        )
+
     try:
-        reserve_bytes(bucket, size)
+        reserving(bucket, size, sized)
     except QuotaExceeded as refusal:
         _fail(item, refusal.reason)
     except (NotFound, Forbidden) as refusal:  # the bucket went, or was locked, since the upload began
         _fail(item, refusal.message)
-    item.update(actions=[UploadItem.size.set(size), UploadItem.reserved.set(size)])
+    item.size = item.reserved = size  # a transaction does not refresh the item
 
 
 def _verify_checksum(item: UploadItem) -> None:
@@ -249,13 +265,11 @@ def _verify_checksum(item: UploadItem) -> None:
 
 
 def _release_claim(item: UploadItem) -> None:
-    """Back to pending, unless another completion has taken the claim over meanwhile (the item
-    holds this completion's claim: pynamodb refreshes it from every update)."""
+    """Back to pending, unless another completion has taken the claim over meanwhile."""
     try:
         item.update(
             actions=[UploadItem.state.set(UploadState.PENDING), UploadItem.completing_since.remove()],
-            condition=(UploadItem.state == UploadState.COMPLETING)
-            & (UploadItem.completing_since == item.completing_since),
+            condition=_still_claimed(item),
         )
     except UpdateError as exc:
         if not condition_failed(exc):
@@ -275,15 +289,31 @@ def _given_back_on_failure(item: UploadItem) -> Iterator[None]:
         raise
 
 
+def _still_claimed(item: UploadItem) -> Any:
+    """The condition that this completion still holds the claim (the item holds it: pynamodb
+    refreshes it from every update)."""
+    return (UploadItem.state == UploadState.COMPLETING) & (
+        UploadItem.completing_since == item.completing_since
+    )
+
+
 def _fail(item: UploadItem, reason: str) -> NoReturn:
     """No version, no data, no reservation: the upload ends here, with the reason."""
-    item.update(
-        actions=[
-            UploadItem.state.set(UploadState.FAILED),
-            UploadItem.failure.set(reason),
-            *LEAVE_EXPIRY_INDEX,
-        ]
-    )
+    ended: list[Update] = [
+        UploadItem.state.set(UploadState.FAILED),
+        UploadItem.failure.set(reason),
+        *LEAVE_EXPIRY_INDEX,
+    ]
+    writes = transaction()
+    try:
+        with writes:
+            writes.update(item, actions=ended, condition=_still_claimed(item))
+            if item.reserved:
+                release_with(writes, item.bucket_id, int(item.reserved))
+    except TransactWriteError as exc:
+        if not refused_keys(exc, writes):
+            raise
+        raise Conflict("Another request took this upload over while it was being completed.") from None
     discard(item)
     logger.warning("upload failed its completion checks", extra={"upload_id": item.id, "reason": reason})
     metrics.add_metric(name="UploadsFailed", unit="Count", value=1)
@@ -324,8 +354,9 @@ def _record(item: UploadItem, claimed_at: datetime, s3_etag: str | None = None) 
     await_ingest(stored)
     head = version_item(version, as_head=True)
     for with_head in (True, False):
+        writes = transaction()
         try:
-            with transaction() as writes:
+            with writes:
                 writes.update(
                     item,
                     actions=[
@@ -353,15 +384,14 @@ def _record(item: UploadItem, claimed_at: datetime, s3_etag: str | None = None) 
                 )
             return version if with_head else replace(version, is_head=False)
         except TransactWriteError as exc:
-            reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
-            # Only the head's condition (the 4th write) failing: record the version without it.
-            if (
-                with_head
-                and len(reasons) >= 4
-                and reasons[3] == "ConditionalCheckFailed"
-                and not any(reasons[:3])
-            ):
+            refused = refused_keys(exc, writes)
+            # Only the head's condition failing: record the version without it.
+            if with_head and refused == {(head.pk, head.sk)}:
                 continue
+            if (item.pk, item.sk) in refused:  # the upload is no longer ours to complete: is it complete?
+                current = UploadItem.get(item.pk, item.sk, consistent_read=True)
+                if current.state == UploadState.COMPLETED:
+                    return _completed_version(current)
             raise
     raise AssertionError("unreachable")
 

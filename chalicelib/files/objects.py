@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
 from chalicelib.auth.policy import Action
@@ -15,7 +16,7 @@ from chalicelib.dynamodb import transaction
 from chalicelib.errors import Conflict, NotFound, invalid_field
 from chalicelib.files import storage
 from chalicelib.files.access import Narrowing, access_narrowed
-from chalicelib.files.buckets import Bucket, get_bucket, release_bytes, reserve_bytes, writable_bucket
+from chalicelib.files.buckets import Bucket, get_bucket, reserving, writable_bucket
 from chalicelib.files.downloads import response_headers
 from chalicelib.files.keys import validate_key
 from chalicelib.files.models import (
@@ -327,7 +328,6 @@ def rename_object(principal: Principal, bucket_id: str, key: str, new_key: str) 
         raise invalid_field("to", "is the key the file already has")
     head = head_version(bucket.id, key)
     assert head.file_id is not None  # head_version never answers a delete marker
-    reserve_bytes(bucket, head.size)  # versions count against the quota, shared bytes or not
     now = clock.now()
     moved = replace(head, key=new_key, version_id=new_version_id(), created=now, is_head=True)
     marker = replace(
@@ -341,28 +341,30 @@ def rename_object(principal: Principal, bucket_id: str, key: str, new_key: str) 
         version_id=new_version_id(),
         created=now,
     )
+
+    file_id = head.file_id
+
+    def renamed(writes: TransactWrite) -> None:
+        writes.save(version_item(moved, as_head=False), condition=ObjectVersionItem.pk.does_not_exist())
+        writes.save(
+            version_item(moved, as_head=True),
+            condition=ObjectVersionItem.pk.does_not_exist()
+            | (ObjectVersionItem.version_id < moved.version_id),
+        )
+        writes.save(version_item(marker, as_head=False), condition=ObjectVersionItem.pk.does_not_exist())
+        writes.delete(
+            ObjectVersionItem(pk=bucket_pk(bucket.id), sk=head_sk(key)),
+            condition=ObjectVersionItem.version_id == head.version_id,
+        )
+        writes.update(
+            FileItem(pk=file_pk(file_id), sk=FILE_SK),
+            actions=[FileItem.refs.add(1)],
+            condition=FileItem.pk.exists(),
+        )
+
     try:
-        with transaction() as writes:
-            writes.save(version_item(moved, as_head=False), condition=ObjectVersionItem.pk.does_not_exist())
-            writes.save(
-                version_item(moved, as_head=True),
-                condition=ObjectVersionItem.pk.does_not_exist()
-                | (ObjectVersionItem.version_id < moved.version_id),
-            )
-            writes.save(version_item(marker, as_head=False), condition=ObjectVersionItem.pk.does_not_exist())
-            writes.delete(
-                ObjectVersionItem(pk=bucket_pk(bucket.id), sk=head_sk(key)),
-                condition=ObjectVersionItem.version_id == head.version_id,
-            )
-            writes.update(
-                FileItem(pk=file_pk(head.file_id), sk=FILE_SK),
-                actions=[FileItem.refs.add(1)],
-                condition=FileItem.pk.exists(),
-            )
-            writes.update(
-                BucketItem(pk=bucket_pk(bucket.id), sk=BUCKET_SK), actions=[BucketItem.size.add(head.size)]
-            )
+        # Versions count against the quota, shared bytes or not.
+        reserving(bucket, head.size, renamed, also=[BucketItem.size.add(head.size)])
     except TransactWriteError:
-        release_bytes(bucket.id, head.size)
         raise Conflict("The file changed while it was being renamed; try again.") from None
     return moved

@@ -1,9 +1,10 @@
 """Uploads: planned and recorded by Vellum, carried by S3. No byte passes through Lambda.
 
-initiate  plan the parts, reserve quota (one conditional update), start the S3 upload
+initiate  plan the parts, start the S3 upload, record it with its quota reserved (one transaction)
 sign      presigned PUT URLs pinning each part's Content-Length (and checksum), in batches
 complete  see chalicelib.files.completion
-abort     abort in S3, release the quota; abandoned uploads expire the same way
+abort     end it and release its quota (one transaction), then abort in S3; abandoned uploads
+          expire the same way
 """
 
 from __future__ import annotations
@@ -17,21 +18,22 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action as Update
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
 from chalicelib.auth.policy import Action
 from chalicelib.auth.principal import Principal
-from chalicelib.dynamodb import condition_failed
+from chalicelib.dynamodb import refused_keys, transaction
 from chalicelib.errors import Conflict, NotFound, QuotaExceeded, invalid_field
 from chalicelib.files import storage
 from chalicelib.files.buckets import (
     Bucket,
     get_bucket,
     load_bucket,
-    release_bytes,
-    reserve_bytes,
+    release_with,
+    reserving,
     writable_bucket,
 )
 from chalicelib.files.keys import validate_key
@@ -150,25 +152,29 @@ def _int_or_none(value: float | None) -> int | None:
     return None if value is None else int(value)
 
 
-def take_over(item: UploadItem, actions: list[Update], now: datetime) -> bool:
-    """Move an upload on from pending, or from a completion whose lease ran out (it crashed).
+def take_over(item: UploadItem, actions: list[Update], now: datetime, *, release: bool = False) -> bool:
+    """Move an upload on from pending, or from a completion whose lease ran out (it crashed);
+    with ``release``, it ends and its reserved quota is given back in the same transaction.
 
     The one lease of the upload state machine, as one conditional write: False if another request
-    holds the upload now (a live completion, or a state it has already left for good).
+    holds the upload now (a live completion, or a state it has already left for good). A
+    transaction even alone, for its client request token: a write applied whose answer was lost
+    is sent again by botocore and must not then find the upload taken, by itself.
     """
+    condition = (UploadItem.state == UploadState.PENDING) | (
+        (UploadItem.state == UploadState.COMPLETING) & (UploadItem.completing_since < now - COMPLETION_LEASE)
+    )
+    writes = transaction()
     try:
-        item.update(
-            actions=actions,
-            condition=(UploadItem.state == UploadState.PENDING)
-            | (
-                (UploadItem.state == UploadState.COMPLETING)
-                & (UploadItem.completing_since < now - COMPLETION_LEASE)
-            ),
-        )
-    except UpdateError as exc:
-        if not condition_failed(exc):
+        with writes:
+            writes.update(item, actions=actions, condition=condition)
+            if release and item.reserved:
+                release_with(writes, item.bucket_id, int(item.reserved))
+    except TransactWriteError as exc:
+        if not refused_keys(exc, writes):
             raise
         return False
+    item.refresh(consistent_read=True)  # a transaction does not: callers read the claim from it
     return True
 
 
@@ -203,8 +209,6 @@ def begin_upload(
         )
     assert principal.sub is not None  # bucket-update is never granted to anonymous callers
     reserved = plan.size if plan is not None else 0
-    if reserved:
-        reserve_bytes(bucket, reserved)
     settings = get_settings()
     now = clock.now()
     file_id = str(uuid.uuid4())
@@ -230,19 +234,22 @@ def begin_upload(
         gsi2pk=OPEN_UPLOADS_PK,
     )
     item.gsi2sk = f"{item.expires.isoformat()}#{item.bucket_id}#{item.id}"
-    try:
-        if kind == "multipart":
-            item.s3_upload_id = storage.start_multipart(item.s3_key, item.content_type)
+    if kind == "multipart":
+        item.s3_upload_id = storage.start_multipart(item.s3_key, item.content_type)
+
+    def recorded(writes: TransactWrite) -> None:
+        writes.save(item, condition=UploadItem.pk.does_not_exist())
         if kind == "post":
             # No completion call follows a browser form: ingest finds the upload from the stored object.
-            FilePointerItem(
+            pointer = FilePointerItem(
                 pk=file_pk(file_id), sk=FILE_UPLOAD_SK, bucket_id=bucket.id, upload_id=upload_id
-            ).save()
-        item.save(condition=UploadItem.pk.does_not_exist())
+            )
+            writes.save(pointer, condition=FilePointerItem.pk.does_not_exist())
+
+    try:
+        reserving(bucket, reserved, recorded)
     except Exception:
-        # Nothing half-written: give the reservation back (and the S3 upload, if it started).
-        if reserved:
-            release_bytes(bucket.id, reserved)
+        # Nothing half-written: the S3 upload, if it started, goes too.
         if item.s3_upload_id:
             storage.abort_multipart(item.s3_key, item.s3_upload_id)
         raise
@@ -399,7 +406,8 @@ def abort_upload(principal: Principal, bucket_id: str, key: str, upload_id: str)
     """End an upload in progress, or one whose completion died (its lease ran out)."""
     bucket = get_bucket(principal, bucket_id, Action.MULTIPART_DELETE)
     item = load_upload(bucket, key, upload_id)
-    if not take_over(item, [UploadItem.state.set(UploadState.ABORTED), *LEAVE_EXPIRY_INDEX], clock.now()):
+    ended: list[Update] = [UploadItem.state.set(UploadState.ABORTED), *LEAVE_EXPIRY_INDEX]
+    if not take_over(item, ended, clock.now(), release=True):
         if item.state == UploadState.COMPLETING:
             raise Conflict("The upload is being completed; ask again in a moment.")
         raise Conflict("Only an upload in progress can be aborted.")
@@ -407,12 +415,11 @@ def abort_upload(principal: Principal, bucket_id: str, key: str, upload_id: str)
 
 
 def discard(item: UploadItem) -> None:
-    """Delete what S3 holds for an upload that will not complete, and give its quota back."""
+    """Delete what S3 holds for an upload that has ended without completing (its quota was given
+    back as it ended). Should this fail, S3's lifecycle aborts the upload within 7 days."""
     if item.s3_upload_id:
         storage.abort_multipart(item.s3_key, item.s3_upload_id)
     storage.delete(item.s3_key)
-    if item.reserved:
-        release_bytes(item.bucket_id, int(item.reserved))
 
 
 def abandon(item: UploadItem, reason: str, now: datetime | None = None) -> bool:
@@ -422,7 +429,7 @@ def abandon(item: UploadItem, reason: str, now: datetime | None = None) -> bool:
         UploadItem.failure.set(reason),
         *LEAVE_EXPIRY_INDEX,
     ]
-    ended = take_over(item, actions, now or clock.now())
+    ended = take_over(item, actions, now or clock.now(), release=True)
     if ended:
         discard(item)
     return ended

@@ -7,10 +7,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from chalice.test import Client
-from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws
-from chalicelib.files import completion
 from chalicelib.settings import Settings
 from tests.helpers import bucket_counters, call, complete, initiate, new_bucket, object_path, put
 
@@ -44,38 +42,73 @@ def test_the_embedded_dynamodb_applies_a_transaction_once_per_client_token(
     assert bucket_counters(bucket) == (0, 10)
 
 
-def answer_lost_once(monkeypatch: pytest.MonkeyPatch, module: Any) -> list[int]:
-    """Transactions made by ``module`` have their first answer lost: botocore sends them again."""
-    made = module.transaction
-    made_attempts: list[int] = []
-
-    def retry_once(attempts: int, **_: Any) -> int | None:  # botocore's own keyword
-        made_attempts.append(attempts)
-        return 0 if attempts == 1 else None  # 0: retry at once
-
-    def lossy() -> TransactWrite:
-        writes = made()
-        writes._connection.client.meta.events.register_first("needs-retry.dynamodb.TransactWriteItems", retry_once)
-        return writes
-
-    monkeypatch.setattr(module, "transaction", lossy)
-    return made_attempts
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"}
 
 
-def test_a_completion_whose_recording_answer_was_lost_answers_its_version(
-    api: Client, monkeypatch: pytest.MonkeyPatch
-) -> None:
+class LostAnswers:
+    """Once started, every DynamoDB write is applied, then its answer lost: botocore sends it
+    again, as it does after a read timeout. ``resent`` names the writes sent twice."""
+
+    def __init__(self) -> None:
+        self.started = False
+        self.resent: list[str] = []
+
+
+@pytest.fixture
+def lost(monkeypatch: pytest.MonkeyPatch) -> LostAnswers:
+    from botocore.endpoint import Endpoint
+
+    needs_retry = Endpoint._needs_retry
+    answers = LostAnswers()
+
+    def lost_once(self: Endpoint, attempts: int, operation_model: Any, *args: Any, **kwargs: Any) -> bool:
+        name = operation_model.name
+        dynamodb = operation_model.service_model.service_name == "dynamodb"
+        if answers.started and dynamodb and name in WRITES and attempts == 1:
+            answers.resent.append(name)
+            return True
+        return needs_retry(self, attempts, operation_model, *args, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Endpoint, "_needs_retry", lost_once)
+    return answers
+
+
+def test_an_upload_whose_write_answers_are_lost_is_counted_once(api: Client, lost: LostAnswers) -> None:
     bucket = new_bucket(api)
+    lost.started = True
     upload = initiate(api, bucket, 5)
+
+    assert "TransactWriteItems" in lost.resent
+    assert bucket_counters(bucket) == (0, 5)  # reserved once
     put(upload["parts"][0], b"12345")
-    attempts = answer_lost_once(monkeypatch, completion)
-
     status, version = complete(api, bucket, upload["id"])
-
-    assert attempts[:2] == [1, 2]  # the recording transaction was sent twice
     assert status == 200, version
     assert bucket_counters(bucket) == (5, 5)
     assert [v["version_id"] for v in call(api, "get", f"/files/{bucket}?versions")[1]["contents"]] == [
         version["version_id"]
     ]
     assert call(api, "get", f"{object_path(bucket)}?uploadId={upload['id']}")[1]["state"] == "completed"
+
+
+def test_an_abort_whose_write_answers_are_lost_releases_once(api: Client, lost: LostAnswers) -> None:
+    bucket = new_bucket(api)
+    upload = initiate(api, bucket, 5)
+    second = initiate(api, bucket, 7)
+    lost.started = True
+
+    assert call(api, "delete", f"{object_path(bucket)}?uploadId={upload['id']}")[0] == 204
+
+    assert bucket_counters(bucket) == (0, 7)  # the other upload's reservation stays whole
+    assert call(api, "get", f"{object_path(bucket)}?uploadId={second['id']}")[1]["state"] == "pending"
+
+
+def test_a_file_over_quota_whose_write_answers_are_lost_leaks_nothing(api: Client, lost: LostAnswers) -> None:
+    bucket = new_bucket(api, quota_size=10)
+    lost.started = True
+    upload = initiate(api, bucket, 8, key="a")
+    put(upload["parts"][0], b"x" * 8)
+    assert complete(api, bucket, upload["id"], key="a")[0] == 200
+
+    assert call(api, "post", f"{object_path(bucket, 'b')}?uploads", {"size": 3})[0] == 400
+
+    assert bucket_counters(bucket) == (8, 8)

@@ -355,3 +355,23 @@ def test_a_new_upload_to_the_same_key_becomes_the_head_and_keeps_the_old_version
     assert download(api, bucket).content == b"two!"
     assert download(api, bucket, query=f"?versionId={versions[0]}").content == b"one"
     assert bucket_counters(bucket) == (7, 7)
+
+
+def test_a_completion_recorded_after_a_newer_version_keeps_that_one_the_head(
+    api: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two completions of one key racing: the one whose version was made first commits last.
+    bucket = new_bucket(api)
+    late, early = initiate(api, bucket, 3), initiate(api, bucket, 4)
+    put(late["parts"][0], b"new")
+    put(early["parts"][0], b"old!")
+    newer = complete(api, bucket, late["id"])[1]
+    monkeypatch.setattr(completion, "new_version_id", lambda: "0" * 12 + "ab" * 10)
+
+    status, older = complete(api, bucket, early["id"])
+
+    assert status == 200, older
+    assert (older["is_head"], older["size"]) == (False, 4)
+    assert download(api, bucket).content == b"new"
+    assert call(api, "get", f"{object_path(bucket)}?meta")[1]["version_id"] == newer["version_id"]
+    assert bucket_counters(bucket) == (7, 7)
