@@ -1,25 +1,34 @@
-"""The Chalice app served over HTTP, as `chalice local` serves it (threaded, one request per thread)."""
+"""The Chalice app served over HTTP, as `chalice local` serves it (threaded, one request per thread).
+
+Stopping it (Ctrl-C, SIGTERM) stops taking connections, then lets the requests under way finish:
+a completion cut off between S3 and its recording would otherwise hold its upload for the lease.
+"""
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import signal
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from chalice.config import Config
 from chalice.local import (
     ChaliceRequestHandler,
+    CustomLocalChalice,
     ForbiddenError,
     LambdaEventConverter,
+    LocalChalice,
+    LocalDevServer,
     LocalGateway,
     LocalGatewayException,
     MatchResult,
     RouteMatcher,
-    create_local_server,
+    ThreadedHTTPServer,
 )
 
 from chalicelib.errors import error_body
@@ -28,6 +37,9 @@ from local.lambda_host import load_local_config
 
 # Never part of an HTTP request line, so it cannot collide with what a client sent.
 _SEMICOLON = "\x00"
+# How long a stop waits for requests under way; API Gateway would have given up on them at 29 s,
+# and `make run` waits 30 s for the API to exit.
+DRAIN_SECONDS = 25.0
 
 
 class PathMatcher(RouteMatcher):
@@ -52,6 +64,35 @@ class Gateway(LocalGateway):
         )
 
 
+class Server(ThreadedHTTPServer):
+    """Chalice's threaded server, counting the requests under way so a stop can wait for them."""
+
+    # socketserver's default backlog of 5 reset connections when a few dozen clients arrived at once.
+    request_queue_size = 128
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._under_way = 0
+        self._changed = threading.Condition()
+        super().__init__(*args, **kwargs)
+
+    @contextmanager
+    def request_under_way(self) -> Iterator[None]:
+        with self._changed:
+            self._under_way += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._under_way -= 1
+                self._changed.notify_all()
+
+    def drain(self, timeout: float) -> int:
+        """Wait until no request is under way, at most ``timeout`` seconds; how many still are."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._under_way == 0, timeout)
+            return self._under_way
+
+
 class GatewayRequestHandler(ChaliceRequestHandler):
     """Chalice's local gateway, with API Gateway's paths and its response for unknown paths."""
 
@@ -63,6 +104,14 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         # The base class serves the request inside __init__, so the gateway must be ours before.
         self.local_gateway = Gateway(app_object, config)
         BaseHTTPRequestHandler.__init__(self, *args)
+
+    def _generic_handle(self) -> None:
+        # Only while a request is handled: a kept-alive connection waiting for its next one is idle.
+        server: Server = self.server
+        with server.request_under_way():
+            super()._generic_handle()
+
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 
     def _send_error_response(self, error: LocalGatewayException) -> None:
         # The local gateway raises ForbiddenError only when no route matches the path.
@@ -78,12 +127,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     config = load_local_config()
-    app = config.chalice_app
-    # Chalice's factory also makes the app's current_request thread-local; then our handler goes in.
-    server = create_local_server(app, config, "127.0.0.1", args.port)
-    server.server.RequestHandlerClass = functools.partial(
-        GatewayRequestHandler, app_object=app, config=config
-    )
+    server = make_server(config.chalice_app, config, args.port)
 
     def shut_down(*_: object) -> None:
         # shutdown() blocks until serve_forever returns, so not from the serving thread.
@@ -91,7 +135,28 @@ def main() -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, shut_down)
+    left = serve_until_stopped(server, DRAIN_SECONDS)
+    if left:
+        print(f"stopped with {left} requests still under way after {DRAIN_SECONDS:g} s", file=sys.stderr)
+
+
+def make_server(app: Any, config: Config, port: int) -> LocalDevServer:
+    # As chalice's create_local_server, which makes the app's current_request thread-local, with
+    # our server and handler.
+    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+    app.__class__ = CustomLocalChalice
+    return LocalDevServer(
+        app, config, "127.0.0.1", port, handler_cls=GatewayRequestHandler, server_cls=Server
+    )
+
+
+def serve_until_stopped(server: LocalDevServer, drain_seconds: float) -> int:
+    """Serve until ``server.shutdown()``, then take no connection more and let the requests under
+    way finish; how many did not within ``drain_seconds``."""
     server.serve_forever()
+    http: Server = server.server
+    http.server_close()
+    return http.drain(drain_seconds)
 
 
 if __name__ == "__main__":
