@@ -21,7 +21,8 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
@@ -87,3 +88,10 @@ def _once_per_token(method: Callable[[DynamoHandler], Any]) -> Callable[[DynamoH
 
     transact._atomic = True  # type: ignore[attr-defined]
     return transact
+
+
+@contextmanager
+def writes_paused() -> Iterator[None]:
+    """No DynamoDB write lands while inside: what is read meanwhile is one point in time."""
+    with _lock:
+        yield

@@ -14,7 +14,7 @@ from pathlib import Path
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from chalicelib.settings import load_settings
+from chalicelib.settings import Settings, load_settings
 from local import provision, snapshot
 from local.atomic_dynamodb import make_dynamodb_writes_atomic
 from local.form_uploads import FormUploadAnswers
@@ -58,11 +58,19 @@ def main() -> None:
         print(f"embedded AWS ready on http://127.0.0.1:{args.port} ({restored} items restored)", flush=True)
         ready.write_text(str(args.port))
         while not stop.wait(AUTOSAVE_SECONDS):
-            snapshot.save(settings, snapshots)
+            _autosave(settings, snapshots)
         snapshot.save(settings, snapshots)
     finally:
         ready.unlink(missing_ok=True)
         server.shutdown()
+
+
+def _autosave(settings: Settings, snapshots: Path) -> None:
+    # One failed save must not stop the embedded AWS or its later saves: the next one retries.
+    try:
+        snapshot.save(settings, snapshots)
+    except Exception:
+        logging.getLogger(__name__).exception("autosave failed; the previous snapshot stands")
 
 
 if __name__ == "__main__":

@@ -85,6 +85,8 @@ def main() -> None:
         # Own process groups: a terminal's Ctrl-C reaches only us, and we stop the children in order.
         processes.append(subprocess.Popen([python, "-m", *argv], cwd=ROOT, env=env, start_new_session=True))
 
+    # One left by an embedded AWS that was killed would pass for the new one's before it starts.
+    (state / READY_FILE).unlink(missing_ok=True)
     try:
         start("local.embedded_aws", "--port", str(aws_port), "--state", str(state))
         _wait_for(lambda: (state / READY_FILE).exists() or stopping, "the embedded AWS", processes)

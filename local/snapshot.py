@@ -6,6 +6,11 @@ save writes only what changed, and the manifest is replaced atomically, so a
 crash during a save leaves the previous snapshot intact. Not kept: multipart
 uploads in progress and SQS messages not yet consumed (the pump drains those
 within seconds).
+
+The tables are read and the objects listed while no DynamoDB write can land, so
+the snapshot is one point in time: no recorded version without the object it
+names. An object listed and then deleted (an abort) before its bytes are read is
+left out, as it would be a moment later.
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from chalicelib import aws
 from chalicelib.resources import TABLES
 from chalicelib.settings import Settings
+from local.atomic_dynamodb import writes_paused
 
 MANIFEST = "manifest.json"
 
@@ -35,20 +43,27 @@ def save(settings: Settings, directory: Path) -> None:
     # and its type and metadata are in the previous manifest. (One HEAD each made a save of
     # 2,000 objects, a large image's pyramid, take 6 s of the embedded AWS's CPU every 10 s.)
     previous = {entry["blob"]: entry for entry in _manifest(directory).get("objects", [])}
-    for table in TABLES:
-        name = getattr(settings, table.setting)
-        items: list[dict[str, Any]] = []
-        for page in aws.dynamodb().get_paginator("scan").paginate(TableName=name):
-            items.extend(page["Items"])
-        manifest["tables"][table.setting] = items
-    for summary in _list_objects(settings.data_bucket):
+    with writes_paused():
+        for table in TABLES:
+            name = getattr(settings, table.setting)
+            items: list[dict[str, Any]] = []
+            for page in aws.dynamodb().get_paginator("scan").paginate(TableName=name):
+                items.extend(page["Items"])
+            manifest["tables"][table.setting] = items
+        listed = _list_objects(settings.data_bucket)
+    for summary in listed:
         key, etag = summary["Key"], summary["ETag"]
         blob = _blob_name(key, etag)
         if blob in previous and (blobs / blob).exists():
             manifest["objects"].append(previous[blob])
             continue
-        head = aws.s3().head_object(Bucket=settings.data_bucket, Key=key)
-        aws.s3().download_file(settings.data_bucket, key, str(blobs / f"{blob}.part"))
+        try:
+            head = aws.s3().head_object(Bucket=settings.data_bucket, Key=key)
+            aws.s3().download_file(settings.data_bucket, key, str(blobs / f"{blob}.part"))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                continue  # deleted since it was listed
+            raise
         os.replace(blobs / f"{blob}.part", blobs / blob)
         manifest["objects"].append(
             {

@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+from local.embedded_aws import READY_FILE
 from local.environment import ROOT
 from tests.stack import Stack, make_token
 
@@ -91,3 +92,19 @@ def test_a_wrong_method_is_a_405_json_error(stack: Stack) -> None:
 
     assert response.status_code == 405
     assert response.json() == {"status": 405, "message": "Unsupported method: DELETE"}
+
+
+def test_a_ready_file_left_by_a_killed_run_is_not_taken_for_the_new_embedded_aws(stack: Stack) -> None:
+    stack.client("s3").put_object(Bucket="vellum-local-data", Key="data/before-the-crash", Body=b"kept")
+    stack.stop()
+    (stack.state / READY_FILE).write_text("1")  # what kill -9 leaves behind
+
+    stack.start()
+
+    # The API and the pump started only once the embedded AWS was restored and wired.
+    assert stack.process is not None and stack.process.poll() is None
+    key = f"data/after {time.time_ns()}.txt"
+    stack.client("s3").put_object(Bucket="vellum-local-data", Key=key, Body=b"12345")
+    assert stack.wait_for_log_record(message="object landed", key=key)["size"] == 5
+    kept = stack.client("s3").get_object(Bucket="vellum-local-data", Key="data/before-the-crash")
+    assert kept["Body"].read() == b"kept"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
 from moto import mock_aws
 
 from chalicelib import aws
@@ -105,3 +109,51 @@ def test_a_later_save_reads_only_new_objects_and_keeps_what_it_knew_of_the_other
         snapshot.restore(moto_aws, tmp_path)
         old = aws.s3().head_object(Bucket=moto_aws.data_bucket, Key="data/old")
         assert (old["ContentType"], old["Metadata"]) == ("text/x-old", {"a": "1"})
+
+
+def test_an_object_deleted_while_a_save_runs_is_left_out_and_the_save_succeeds(
+    moto_aws: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in ("data/kept", "data/aborted"):
+        aws.s3().put_object(Bucket=moto_aws.data_bucket, Key=key, Body=b"x")
+    listed = snapshot._list_objects
+
+    def listed_then_deleted(bucket: str) -> list[dict[str, Any]]:
+        found = listed(bucket)
+        aws.s3().delete_object(Bucket=bucket, Key="data/aborted")  # an abort between list and read
+        return found
+
+    monkeypatch.setattr(snapshot, "_list_objects", listed_then_deleted)
+
+    snapshot.save(moto_aws, tmp_path)
+
+    saved = json.loads((tmp_path / snapshot.MANIFEST).read_text())
+    assert [entry["key"] for entry in saved["objects"]] == ["data/kept"]
+
+
+def test_a_save_is_one_point_in_time_no_table_write_lands_while_it_reads(
+    moto_aws: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A write arriving while a save reads the tables waits for it (the writes' own lock), so the
+    # snapshot never holds an item without what it names, or the reverse.
+    listed = snapshot._list_objects
+    landed: list[bool] = []
+
+    def write_meanwhile(bucket: str) -> list[dict[str, Any]]:
+        writer = threading.Thread(
+            target=lambda: aws.dynamodb().put_item(
+                TableName=moto_aws.files_table, Item={"pk": {"S": "late"}, "sk": {"S": "x"}}
+            )
+        )
+        writer.start()
+        writer.join(0.5)
+        landed.append(not writer.is_alive())
+        return listed(bucket)
+
+    monkeypatch.setattr(snapshot, "_list_objects", write_meanwhile)
+
+    snapshot.save(moto_aws, tmp_path)
+
+    assert landed == [False]  # the write waited for the save
+    saved = json.loads((tmp_path / snapshot.MANIFEST).read_text())
+    assert {"pk": {"S": "late"}, "sk": {"S": "x"}} not in saved["tables"]["files_table"]
