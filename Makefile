@@ -6,7 +6,7 @@ STATE := $(or $(VELLUM_LOCAL_STATE),.local)
 LAYER := layers/dist/native-arm64.zip
 ASSETS := chalicelib/previews/static/vendor/.lock
 
-.PHONY: run test lint typecheck pytest token reset layer synth
+.PHONY: run test lint typecheck pytest token job reset layer synth
 
 $(INSTALLED): requirements.txt requirements-dev.txt infrastructure/requirements.txt layers/requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV) || \
@@ -34,6 +34,10 @@ pytest: $(INSTALLED) $(LAYER) $(ASSETS)
 # make token USER=alice [ADMIN=1]: a bearer token for the local stack, alone on the last line.
 token: $(INSTALLED)
 	@$(PY) -m local.token $(USER) $(if $(ADMIN),--admin)
+
+# make job NAME=housekeeping: run one scheduled handler now against the running `make run` stack.
+job: $(INSTALLED)
+	$(PY) -m local.job $(NAME)
 
 reset:
 	rm -rf "$(STATE)"

@@ -11,17 +11,21 @@ queue's redrive policy moves them to the dead-letter queue after its
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import signal
 import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from chalice.local import LambdaContext
 
 from chalicelib import aws
 from chalicelib.observability import logger
+from local.environment import state_dir
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -130,6 +134,42 @@ class EventPump:
 
 
 RATE_SECONDS = {"MINUTES": 60, "HOURS": 3600, "DAYS": 86_400}
+SCHEDULES_FILE = "schedules.json"  # in the state directory: when each schedule last ran
+
+
+class ScheduleLog:
+    """When each scheduled handler last ran, kept with the stack's data: a stack restarted more
+    often than a schedule's period still runs it when it is due."""
+
+    def __init__(self, state: Path) -> None:
+        self.path = state / SCHEDULES_FILE
+        self.lock = threading.Lock()
+
+    def last_run(self, name: str) -> datetime | None:
+        with self.lock:
+            when = self._read().get(name)
+        return datetime.fromisoformat(when) if when else None
+
+    def record(self, name: str, when: datetime) -> None:
+        with self.lock:
+            runs = {**self._read(), name: when.isoformat()}
+            partial = self.path.with_suffix(".part")
+            partial.write_text(json.dumps(runs))
+            os.replace(partial, self.path)
+
+    def _read(self) -> dict[str, str]:
+        try:
+            found = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return found if isinstance(found, dict) else {}
+
+
+def due_in(last_run: datetime | None, every_seconds: float, now: datetime) -> float:
+    """Seconds until a schedule is due: at once if it never ran or is overdue."""
+    if last_run is None:
+        return 0.0
+    return max(0.0, (last_run - now).total_seconds() + every_seconds)
 
 
 def scheduled_event(rule: str, region: str) -> dict[str, Any]:
@@ -147,15 +187,23 @@ def scheduled_event(rule: str, region: str) -> dict[str, Any]:
     }
 
 
+def run_scheduled(name: str, handler: Handler, region: str, log: ScheduleLog) -> None:
+    """Call a scheduled handler once, as EventBridge would, and note when."""
+    log.record(name, datetime.now(UTC))
+    try:
+        handler(scheduled_event(name, region), LambdaContext(function_name=name, memory_size=1024))
+    except Exception:
+        logger.exception("scheduled handler %s raised", name)
+
+
 def run_schedule(
-    name: str, handler: Handler, every_seconds: float, region: str, stop: threading.Event
+    name: str, handler: Handler, every_seconds: float, region: str, stop: threading.Event, log: ScheduleLog
 ) -> None:
-    """Call a scheduled handler at its rate, as EventBridge would, until stopped."""
-    while not stop.wait(every_seconds):
-        try:
-            handler(scheduled_event(name, region), LambdaContext(function_name=name, memory_size=1024))
-        except Exception:
-            logger.exception("scheduled handler %s raised", name)
+    """Call a scheduled handler at its rate, from when it last ran, until stopped."""
+    wait = due_in(log.last_run(name), every_seconds, datetime.now(UTC))
+    while not stop.wait(wait):
+        run_scheduled(name, handler, region, log)
+        wait = every_seconds
 
 
 def main() -> None:
@@ -177,13 +225,14 @@ def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     threads = []
+    log = ScheduleLog(state_dir())
     for source in chalice_app.event_sources:
         if isinstance(source, ScheduledEventConfig) and isinstance(source.schedule_expression, Rate):
             rate = source.schedule_expression
             every = rate.value * RATE_SECONDS[rate.unit]
             thread = threading.Thread(
                 target=run_schedule,
-                args=(source.name, getattr(module, source.name), every, settings.region, stop),
+                args=(source.name, getattr(module, source.name), every, settings.region, stop, log),
                 name=f"schedule-{source.name}",
             )
             thread.start()

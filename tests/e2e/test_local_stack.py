@@ -108,3 +108,21 @@ def test_a_ready_file_left_by_a_killed_run_is_not_taken_for_the_new_embedded_aws
     assert stack.wait_for_log_record(message="object landed", key=key)["size"] == 5
     kept = stack.client("s3").get_object(Bucket="vellum-local-data", Key="data/before-the-crash")
     assert kept["Body"].read() == b"kept"
+
+
+def test_make_job_runs_a_scheduled_handler_now_against_the_running_stack(stack: Stack) -> None:
+    api_port, aws_port = (url.rsplit(":", 1)[1] for url in (stack.api, stack.aws_endpoint))
+    environment = {"PATH": "/usr/bin:/bin", "PORT": api_port, "VELLUM_AWS_PORT": aws_port}
+    environment["VELLUM_LOCAL_STATE"] = str(stack.state)
+
+    ran = subprocess.run(
+        ["make", "job", "NAME=monitor_integrity"], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
+    unknown = subprocess.run(
+        ["make", "job", "NAME=nope"], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
+
+    assert ran.returncode == 0, ran.stderr
+    assert "integrity monitoring ran" in ran.stdout + ran.stderr
+    assert unknown.returncode != 0 and "housekeeping" in unknown.stderr
+    assert "monitor_integrity" in (stack.state / "schedules.json").read_text()
