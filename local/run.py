@@ -4,11 +4,18 @@ Starts three processes, as AWS would run three things: the embedded AWS
 (moto, provisioned like the IaC), the API (the Chalice app over HTTP) and the
 event pump (SQS to the app's queue handlers). Ctrl-C stops all three; the
 embedded AWS saves its data first, so the next run starts where this one stopped.
+
+The API or the pump, should one crash, is started again alone. The children die with this
+process however it ends (Linux's parent-death signal, SIGTERM: the embedded AWS still saves),
+and their pids are kept in the state directory, so processes a crash left behind are named at
+the next start instead of holding its ports.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import json
 import os
 import signal
 import subprocess
@@ -22,6 +29,36 @@ from local.embedded_aws import READY_FILE
 from local.environment import ROOT, service_environment, state_dir
 
 START_TIMEOUT_SECONDS = 90
+PIDS_FILE = "processes.json"
+RESTARTS_PER_MINUTE = 3  # more, and a child is failing at start: stop and say so
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    # Runs in the child before exec: SIGTERM it when make run dies, even by kill -9.
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return b"local." in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _refuse_if_left_behind(state: Path) -> None:
+    """Stop at once if processes of an earlier run of this state directory still run."""
+    try:
+        recorded = json.loads((state / PIDS_FILE).read_text())
+    except (OSError, ValueError):
+        return
+    left = [pid for pid in recorded.get("pids", []) if isinstance(pid, int) and _alive(pid)]
+    if left:
+        raise SystemExit(
+            f"processes of an earlier `make run` on {state} still run (pids {', '.join(map(str, left))}): "
+            "stop them (kill PID) and start again"
+        )
 
 
 def _wait_for(condition: Callable[[], bool], what: str, processes: list[subprocess.Popen[bytes]]) -> None:
@@ -54,6 +91,25 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait()
 
 
+def _spawn(python: str, argv: tuple[str, ...], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [python, "-m", *argv], cwd=ROOT, env=env, start_new_session=True, preexec_fn=_die_with_parent
+    )
+
+
+def _count_restart(restarts: list[float], name: str, returncode: int | None) -> None:
+    now = time.monotonic()
+    restarts[:] = [when for when in restarts if now - when < 60]
+    if len(restarts) >= RESTARTS_PER_MINUTE:
+        raise SystemExit(f"{name} keeps exiting ({returncode}): stopped")
+    restarts.append(now)
+    print(f"{name} exited ({returncode}); starting it again", file=sys.stderr, flush=True)
+
+
+def _record_pids(state: Path, processes: list[subprocess.Popen[bytes]]) -> None:
+    (state / PIDS_FILE).write_text(json.dumps({"pids": [process.pid for process in processes]}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -80,11 +136,16 @@ def main() -> None:
 
     python = sys.executable
     processes: list[subprocess.Popen[bytes]] = []
+    commands: list[tuple[str, ...]] = []
+    restarts: list[float] = []
 
     def start(*argv: str) -> None:
         # Own process groups: a terminal's Ctrl-C reaches only us, and we stop the children in order.
-        processes.append(subprocess.Popen([python, "-m", *argv], cwd=ROOT, env=env, start_new_session=True))
+        commands.append(argv)
+        processes.append(_spawn(python, argv, env))
+        _record_pids(state, processes)
 
+    _refuse_if_left_behind(state)
     # One left by an embedded AWS that was killed would pass for the new one's before it starts.
     (state / READY_FILE).unlink(missing_ok=True)
     try:
@@ -95,10 +156,16 @@ def main() -> None:
         _wait_for(lambda: _healthy(api_url) or stopping, "the API", processes)
         if not stopping:
             _print_banner(api_url, aws_port, env["VELLUM_LOCAL_TOKEN_SECRET"])
-        while not stopping and all(process.poll() is None for process in processes):
+        while not stopping and processes[0].poll() is None:  # without the embedded AWS, nothing works
+            for index in range(1, len(processes)):
+                if processes[index].poll() is not None and not stopping:
+                    _count_restart(restarts, commands[index][0], processes[index].returncode)
+                    processes[index] = _spawn(python, commands[index], env)
+                    _record_pids(state, processes)
             time.sleep(0.5)
     finally:
         _stop(processes)
+        (state / PIDS_FILE).unlink(missing_ok=True)
     failed = [process.args for process in processes if process.returncode not in (0, -signal.SIGTERM)]
     if failed and not stopping:
         raise SystemExit(f"stopped because a process exited: {failed}")

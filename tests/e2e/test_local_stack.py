@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
 
 from local.embedded_aws import READY_FILE
 from local.environment import ROOT
+from local.run import PIDS_FILE
 from tests.stack import Stack, make_token
 
 pytestmark = pytest.mark.e2e
@@ -126,3 +131,41 @@ def test_make_job_runs_a_scheduled_handler_now_against_the_running_stack(stack: 
     assert "integrity monitoring ran" in ran.stdout + ran.stderr
     assert unknown.returncode != 0 and "housekeeping" in unknown.stderr
     assert "monitor_integrity" in (stack.state / "schedules.json").read_text()
+
+
+def child_pids(stack: Stack) -> list[int]:
+    return [int(pid) for pid in json.loads((stack.state / PIDS_FILE).read_text())["pids"]]
+
+
+def test_a_crashed_pump_is_started_again_alone_and_goes_on_ingesting(stack: Stack) -> None:
+    aws_pid, api_pid, pump_pid = child_pids(stack)
+
+    started = stack.log.read_text().count("event pump running")
+    os.kill(pump_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while stack.log.read_text().count("event pump running") == started and time.monotonic() < deadline:
+        time.sleep(0.2)
+    # A message landing during the killed pump's last long poll (1 s) is handed to that dead
+    # receive and comes back only after the visibility timeout, as on SQS: send after it.
+    time.sleep(1.5)
+
+    assert child_pids(stack)[:2] == [aws_pid, api_pid]  # the others went on
+    key = f"data/after the crash {time.time_ns()}.txt"
+    stack.client("s3").put_object(Bucket="vellum-local-data", Key=key, Body=b"123")
+    assert stack.wait_for_log_record(message="object landed", key=key)["size"] == 3
+
+
+def test_the_children_die_with_make_run_even_by_kill_9_and_the_next_run_starts(stack: Stack) -> None:
+    pids = child_pids(stack)
+    assert stack.process is not None
+    stack.process.kill()
+    stack.process.wait()
+
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+    stack.process = None
+
+    stack.start()  # the ports are free again, and the pids left in the state directory are dead
+    assert requests.get(f"{stack.api}/health", timeout=10).status_code == 200
