@@ -6,6 +6,8 @@ from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.settings import get_settings
@@ -45,3 +47,19 @@ def refused_keys(exc: TransactWriteError, writes: TransactWrite) -> set[tuple[st
 def _key(kwargs: dict[str, Any]) -> tuple[str, str]:
     attributes = kwargs.get("Key") or kwargs["Item"]
     return attributes["pk"]["S"], attributes["sk"]["S"]
+
+
+def save_once(item: Model, condition: Condition) -> bool:
+    """Save ``item`` if ``condition`` holds; False if it does not.
+
+    A transaction of one write, for its client request token: a plain conditional put whose
+    answer was lost is sent again by botocore and then fails its own condition."""
+    writes = transaction()
+    try:
+        with writes:
+            writes.save(item, condition=condition)
+    except TransactWriteError as exc:
+        if refused_keys(exc, writes):
+            return False
+        raise
+    return True

@@ -16,7 +16,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import clock
 from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
-from chalicelib.dynamodb import condition_failed, refused_keys, transaction
+from chalicelib.dynamodb import condition_failed, refused_keys, save_once, transaction
 from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound, QuotaExceeded
 from chalicelib.files.access import Narrowing, access_narrowed
 from chalicelib.files.models import BUCKET_SK, DELETED_BUCKETS_PK, BucketItem, bucket_pk
@@ -136,7 +136,8 @@ def create_bucket(
         created=now,
         updated=now,
     )
-    item.save(condition=BucketItem.pk.does_not_exist())
+    if not save_once(item, BucketItem.pk.does_not_exist()):
+        raise Conflict("A bucket with this id was just created; try again.")  # a fresh UUID: never
     return _from_item(item)
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action as Update
 
 from chalicelib import clock
@@ -119,9 +119,10 @@ def create_record(principal: Principal, spec: RecordSpec) -> Record:
     now = clock.now()
     item = new_record_item(record_id, principal.sub, metadata, bucket.id, spec.access.model_dump(), now)
     try:
-        item.save(condition=RecordItem.pk.does_not_exist())
-        VersionItem(pk=chain_pk(record_id), sk=chain_sk(1), record_id=record_id, index=1).save()
-    except PutError:
+        with transaction() as writes:  # once, by its client request token, even if botocore resends it
+            writes.save(item, condition=RecordItem.pk.does_not_exist())
+            writes.save(VersionItem(pk=chain_pk(record_id), sk=chain_sk(1), record_id=record_id, index=1))
+    except TransactWriteError:
         buckets.delete_bucket(principal, bucket.id)  # no bucket without its record
         raise
     return from_item(item)

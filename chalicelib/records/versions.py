@@ -10,11 +10,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from pynamodb.exceptions import PutError
-
 from chalicelib import clock
 from chalicelib.auth.policy import Action, can
 from chalicelib.auth.principal import Principal
+from chalicelib.dynamodb import save_once
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.files.snapshots import snapshot_bucket
 from chalicelib.records.models import (
@@ -45,20 +44,16 @@ def new_version(principal: Principal, record_id: str) -> Record:
     latest = next(iter(VersionItem.query(chain_pk(parent), scan_index_forward=False, limit=1)), None)
     index = (int(latest.index) if latest else 1) + 1
     new_id = str(uuid.uuid4())
-    try:
-        # Claims the index: of two racing new versions, one gets it and the other is told so.
-        VersionItem(pk=chain_pk(parent), sk=chain_sk(index), record_id=new_id, index=index).save(
-            condition=VersionItem.pk.does_not_exist()
-        )
-    except PutError:
-        raise Conflict(
-            "Another new version of this record was just started; read the versions again."
-        ) from None
+    # Claims the index: of two racing new versions, one gets it and the other is told so.
+    claim = VersionItem(pk=chain_pk(parent), sk=chain_sk(index), record_id=new_id, index=index)
+    if not save_once(claim, VersionItem.pk.does_not_exist()):
+        raise Conflict("Another new version of this record was just started; read the versions again.")
     bucket = snapshot_bucket(principal, source.bucket_id, new_id)
     now = clock.now()
     item = new_record_item(new_id, principal.sub, source.metadata, bucket.id, source.access, now)
     item.files, item.parent_id, item.version_index = source.files, parent, index
-    item.save(condition=RecordItem.pk.does_not_exist())
+    if not save_once(item, RecordItem.pk.does_not_exist()):
+        raise Conflict("A record with this id was just created; try again.")  # a fresh UUID: never
     return from_item(item)
 
 

@@ -10,7 +10,7 @@ from chalice.test import Client
 
 from chalicelib import aws
 from chalicelib.settings import Settings
-from tests.helpers import bucket_counters, call, complete, initiate, new_bucket, object_path, put
+from tests.helpers import bucket_counters, call, complete, initiate, new_bucket, object_path, put, upload
 
 TABLE = "vellum-local-files"
 
@@ -112,3 +112,24 @@ def test_a_file_over_quota_whose_write_answers_are_lost_leaks_nothing(api: Clien
     assert call(api, "post", f"{object_path(bucket, 'b')}?uploads", {"size": 3})[0] == 400
 
     assert bucket_counters(bucket) == (8, 8)
+
+
+def test_buckets_records_and_new_versions_whose_write_answers_are_lost_are_made_once(
+    api: Client, lost: LostAnswers
+) -> None:
+    lost.started = True
+
+    bucket = call(api, "post", "/files", {})
+    record = call(api, "post", "/records", {"metadata": {"title": "T"}})
+    assert (bucket[0], record[0]) == (201, 201), (bucket[1], record[1])
+    assert "TransactWriteItems" in lost.resent
+    lost.started = False
+    assert upload(api, record[1], "a.txt", b"a") == 200
+    assert call(api, "post", f"/records/{record[1]['id']}/publish")[0] == 200
+    lost.started = True
+    version = call(api, "post", f"/records/{record[1]['id']}/versions")
+
+    assert version[0] == 201, version[1]
+    lost.started = False
+    chain = call(api, "get", f"/records/{record[1]['id']}/versions")[1]["versions"]
+    assert [entry["versions"]["index"] for entry in chain] == [1, 2]
