@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -52,12 +54,21 @@ def _key(kwargs: dict[str, Any]) -> tuple[str, str]:
 def save_once(item: Model, condition: Condition) -> bool:
     """Save ``item`` if ``condition`` holds; False if it does not.
 
-    A transaction of one write, for its client request token: a plain conditional put whose
+    A transaction of one write, for its client request token: a plain conditional write whose
     answer was lost is sent again by botocore and then fails its own condition."""
+    return _once(lambda writes: writes.save(item, condition=condition))
+
+
+def update_once(item: Model, actions: Sequence[Action], condition: Condition) -> bool:
+    """Update ``item`` if ``condition`` holds, as ``save_once`` saves; False if it does not."""
+    return _once(lambda writes: writes.update(item, actions=list(actions), condition=condition))
+
+
+def _once(write: Callable[[TransactWrite], None]) -> bool:
     writes = transaction()
     try:
         with writes:
-            writes.save(item, condition=condition)
+            write(writes)
     except TransactWriteError as exc:
         if refused_keys(exc, writes):
             return False

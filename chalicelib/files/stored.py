@@ -25,7 +25,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib import clock
-from chalicelib.dynamodb import condition_failed
+from chalicelib.dynamodb import condition_failed, update_once
 from chalicelib.files.models import FILE_SK, INGEST_DUE_PK, FileItem, IngestState, file_pk
 from chalicelib.resources import INGEST_FUNCTION_TIMEOUT_SECONDS
 
@@ -123,25 +123,15 @@ def overdue_ingests(now: datetime, limit: int) -> list[str]:
 def claim_ingest(file_id: str) -> datetime | None:
     """Claim the file's ingest; None if it is done, under way elsewhere, or not recorded (yet)."""
     now = clock.now()
-    try:
-        _item(file_id).update(
-            # Overdue again if this attempt dies: once its claim may be taken over.
-            actions=[
-                FileItem.ingest_claimed_at.set(now),
-                FileItem.gsi2sk.set(_due_at(file_id, now + INGEST_LEASE)),
-            ],
-            condition=FileItem.pk.exists()
-            & FileItem.ingested_at.does_not_exist()
-            & (
-                FileItem.ingest_claimed_at.does_not_exist()
-                | (FileItem.ingest_claimed_at < now - INGEST_LEASE)
-            ),
-        )
-    except UpdateError as exc:
-        if condition_failed(exc):
-            return None
-        raise
-    return now
+    claimed = update_once(
+        _item(file_id),
+        # Overdue again if this attempt dies: once its claim may be taken over.
+        [FileItem.ingest_claimed_at.set(now), FileItem.gsi2sk.set(_due_at(file_id, now + INGEST_LEASE))],
+        FileItem.pk.exists()
+        & FileItem.ingested_at.does_not_exist()
+        & (FileItem.ingest_claimed_at.does_not_exist() | (FileItem.ingest_claimed_at < now - INGEST_LEASE)),
+    )
+    return now if claimed else None
 
 
 def finish_ingest(file_id: str) -> None:

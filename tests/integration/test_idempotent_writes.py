@@ -10,7 +10,19 @@ from chalice.test import Client
 
 from chalicelib import aws
 from chalicelib.settings import Settings
-from tests.helpers import bucket_counters, call, complete, initiate, new_bucket, object_path, put, upload
+from tests.helpers import (
+    bucket_counters,
+    call,
+    complete,
+    drain,
+    initiate,
+    new_bucket,
+    object_path,
+    png,
+    put,
+    store,
+    upload,
+)
 
 TABLE = "vellum-local-files"
 
@@ -133,3 +145,19 @@ def test_buckets_records_and_new_versions_whose_write_answers_are_lost_are_made_
     lost.started = False
     chain = call(api, "get", f"/records/{record[1]['id']}/versions")[1]["versions"]
     assert [entry["versions"]["index"] for entry in chain] == [1, 2]
+
+
+def test_an_ingest_whose_write_answers_are_lost_claims_once_and_finishes(
+    api: Client, pump: Any, lost: LostAnswers
+) -> None:
+    bucket = new_bucket(api)
+    drain(pump)
+    store(api, bucket, "pic.png", png(600, 400), content_type="image/png")
+    lost.started = True
+
+    drain(pump)
+
+    lost.started = False
+    meta = call(api, "get", f"{object_path(bucket, 'pic.png')}?meta")[1]
+    assert meta["ingest"]["state"] == "done" and meta["ingest"]["image"] == {"width": 600, "height": 400}
+    assert "TransactWriteItems" in lost.resent  # the claim
