@@ -12,10 +12,15 @@ ignores the token, so a transaction that was applied but whose answer timed out 
 on the retry, every condition then failing: the embedded stack answered 500 for a completion it
 had recorded. Here a token already applied answers as it did, and the same token with other
 items is refused as DynamoDB refuses it.
+
+moto makes a transaction undoable by deep-copying every table it touches, once per write: a
+5-write transaction on a table of 2,000 items took 616 ms. Here it keeps the items the
+transaction touches instead, and puts them back if it is cancelled.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import threading
@@ -25,8 +30,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from moto.dynamodb import models as moto_dynamodb
 from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
 WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
@@ -45,6 +52,10 @@ class IdempotentParameterMismatch(DynamodbException):
 
 
 def make_dynamodb_writes_atomic() -> None:
+    if not getattr(DynamoDBBackend.transact_write_items, "_atomic", False):
+        DynamoDBBackend.transact_write_items = _undone_by_item(  # type: ignore[method-assign]
+            DynamoDBBackend.transact_write_items
+        )
     for name in WRITES:
         method = getattr(DynamoDBBackend, name)
         if getattr(method, "_atomic", False):
@@ -64,6 +75,53 @@ def _serialised(method: Callable[..., Any]) -> Callable[..., Any]:
 
     atomic._atomic = True  # type: ignore[attr-defined]
     return atomic
+
+
+class _CopiesAllButTables:
+    """moto's `copy` within a transaction: items are still copied, whole tables no more."""
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _undone_by_item(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def transact(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Any:
+        try:
+            before = [_touched(backend, entry) for entry in transact_items]
+        except Exception:  # a malformed write: moto's own checks answer it
+            return method(backend, transact_items)
+        moto_dynamodb.copy = _CopiesAllButTables  # type: ignore[attr-defined,assignment]
+        try:
+            return method(backend, transact_items)
+        except Exception:
+            for table_name, key, attributes in reversed([found for found in before if found]):
+                if attributes is None:
+                    backend.delete_item(table_name, key)
+                else:
+                    backend.put_item(table_name, attributes)
+            raise
+        finally:
+            moto_dynamodb.copy = copy  # type: ignore[attr-defined]
+
+    return transact
+
+
+def _touched(backend: DynamoDBBackend, entry: dict[str, Any]) -> tuple[str, dict[str, Any], Any] | None:
+    """A write's table, key and item as it is now (None: no such item yet), to put back."""
+    write = next(iter(entry.values()))
+    table_name = write.get("TableName")
+    if table_name not in backend.tables:
+        return None
+    table = backend.tables[table_name]
+    if "Key" in write:
+        key = write["Key"]
+    else:
+        names = [name for name in (table.hash_key_attr, table.range_key_attr) if name]
+        key = {name: write["Item"][name] for name in names}
+    found = backend.get_item(table_name, key)
+    return table_name, key, None if found is None else copy.deepcopy(found.to_json()["Attributes"])
 
 
 def _once_per_token(method: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler], Any]:

@@ -57,6 +57,27 @@ def test_the_embedded_dynamodb_applies_a_transaction_once_per_client_token(
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"}
 
 
+def test_the_embedded_dynamodb_undoes_every_write_of_a_cancelled_transaction(
+    api: Client, moto_aws: Settings
+) -> None:
+    bucket = new_bucket(api)
+    taken = {"pk": {"S": "taken"}, "sk": {"S": "item"}}
+    aws.dynamodb().put_item(TableName=TABLE, Item=taken)
+    refused = {"Put": {"TableName": TABLE, "Item": taken, "ConditionExpression": "attribute_not_exists(pk)"}}
+    new = {"pk": {"S": "new"}, "sk": {"S": "item"}}
+    created = {"Put": {"TableName": TABLE, "Item": new}}
+
+    with pytest.raises(ClientError) as cancelled:
+        aws.dynamodb().transact_write_items(TransactItems=[add_used(bucket, 5), created, refused])
+
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert bucket_counters(bucket) == (0, 0)
+    assert "Item" not in aws.dynamodb().get_item(
+        TableName=TABLE, Key={"pk": {"S": "new"}, "sk": {"S": "item"}}
+    )
+    assert call(api, "get", f"/files/{bucket}")[0] == 200  # the bucket item itself is whole
+
+
 class LostAnswers:
     """Once started, every DynamoDB write is applied, then its answer lost: botocore sends it
     again, as it does after a read timeout. ``resent`` names the writes sent twice."""
