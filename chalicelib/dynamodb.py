@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,7 +19,14 @@ from chalicelib.settings import get_settings
 def transaction() -> TransactWrite:
     """A DynamoDB transaction: all its writes happen, or none, and once (botocore sends a client
     request token, the same with each of its retries)."""
-    return TransactWrite(connection=Connection(region=get_settings().region))
+    return TransactWrite(connection=_connection(get_settings().region))
+
+
+@functools.cache
+def _connection(region: str) -> Connection:
+    # One per container, as the clients in aws.py: each new Connection builds a botocore client
+    # (tens of milliseconds), and botocore clients are thread-safe.
+    return Connection(region=region)
 
 
 def condition_failed(exc: Exception) -> bool:

@@ -158,8 +158,8 @@ def take_over(item: UploadItem, actions: list[Update], now: datetime, *, release
 
     The one lease of the upload state machine, as one conditional write: False if another request
     holds the upload now (a live completion, or a state it has already left for good). A
-    transaction even alone, for its client request token: a write applied whose answer was lost
-    is sent again by botocore and must not then find the upload taken, by itself.
+    transaction even alone, for its client request token: a claim applied whose answer was lost
+    is resent by botocore, and must not then be refused by its own effect.
     """
     condition = (UploadItem.state == UploadState.PENDING) | (
         (UploadItem.state == UploadState.COMPLETING) & (UploadItem.completing_since < now - COMPLETION_LEASE)
