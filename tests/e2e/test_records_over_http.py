@@ -3,6 +3,7 @@ version with one file replaced, and both versions intact with the unchanged file
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -67,6 +68,13 @@ def test_a_record_is_published_versioned_and_both_versions_stay_intact(stack: St
     assert alice.call(
         "PUT", f"/records/{first['id']}/files", {"order": ["readme.md", "data.csv", "map.txt"]}
     ).ok
+    # Ingest hashes each file and fills in its checksum; a new version copies what is recorded by then.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all(
+        entry["checksum"]
+        for entry in alice.call("GET", f"/records/{first['id']}").json()["files"]["entries"].values()
+    ):
+        time.sleep(0.2)
     assert alice.call("POST", f"/records/{first['id']}/publish").json()["state"] == "published"
 
     # Frozen: every write is refused.
