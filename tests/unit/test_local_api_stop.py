@@ -30,58 +30,51 @@ def refuses_connections(port: int) -> bool:
     return False
 
 
+class SlowApp:
+    """A local API whose one route takes ``seconds``, served until stopped with ``drain`` seconds."""
+
+    def __init__(self, seconds: float, drain: float) -> None:
+        app = Chalice("slow")
+        self.started = threading.Event()
+
+        @app.route("/slow")
+        def slow() -> dict[str, bool]:
+            self.started.set()
+            time.sleep(seconds)  # a completion hashing its file, say
+            return {"done": True}
+
+        self.port = free_port()
+        self.server = make_server(app, Config.create(chalice_app=app), self.port)
+        self.left: list[int] = []
+        self.serving = threading.Thread(
+            target=lambda: self.left.append(serve_until_stopped(self.server, drain))
+        )
+        self.serving.start()
+        self.answers: list[requests.Response] = []
+        self.asking = threading.Thread(target=self._ask, daemon=True)
+        self.asking.start()
+        assert self.started.wait(5)
+
+    def _ask(self) -> None:
+        self.answers.append(requests.get(f"http://127.0.0.1:{self.port}/slow", timeout=10))
+
+
 def test_a_stop_lets_the_request_under_way_answer_then_refuses_new_connections() -> None:
-    app = Chalice("stopping")
-    started = threading.Event()
+    api = SlowApp(seconds=1.5, drain=10)
 
-    @app.route("/slow")
-    def slow() -> dict[str, bool]:
-        started.set()
-        time.sleep(1.5)  # a completion hashing its file, say
-        return {"done": True}
+    api.server.shutdown()  # what Ctrl-C does
+    assert refuses_connections(api.port)  # while the slow request is still under way
+    api.asking.join(10)
+    api.serving.join(10)
 
-    port = free_port()
-    server = make_server(app, Config.create(chalice_app=app), port)
-    left: list[int] = []
-    serving = threading.Thread(target=lambda: left.append(serve_until_stopped(server, 10)))
-    serving.start()
-    answers: list[requests.Response] = []
-    asking = threading.Thread(
-        target=lambda: answers.append(requests.get(f"http://127.0.0.1:{port}/slow", timeout=10))
-    )
-    asking.start()
-    assert started.wait(5)
-
-    server.shutdown()  # what Ctrl-C does
-    assert refuses_connections(port)  # while the slow request is still under way
-    asking.join(10)
-    serving.join(10)
-
-    assert started.is_set() and [(a.status_code, a.json()) for a in answers] == [(200, {"done": True})]
-    assert left == [0] and not serving.is_alive()
+    assert [(a.status_code, a.json()) for a in api.answers] == [(200, {"done": True})]
+    assert api.left == [0] and not api.serving.is_alive()
 
 
 def test_a_request_longer_than_the_drain_is_left_and_counted() -> None:
-    app = Chalice("stuck")
-    started = threading.Event()
+    api = SlowApp(seconds=3, drain=0.2)
 
-    @app.route("/stuck")
-    def stuck() -> dict[str, bool]:
-        started.set()
-        time.sleep(3)
-        return {}
+    api.server.shutdown()
+    api.serving.join(5)
 
-    port = free_port()
-    server = make_server(app, Config.create(chalice_app=app), port)
-    left: list[int] = []
-    serving = threading.Thread(target=lambda: left.append(serve_until_stopped(server, 0.2)))
-    serving.start()
-    threading.Thread(
-        target=lambda: requests.get(f"http://127.0.0.1:{port}/stuck", timeout=10), daemon=True
-    ).start()
-    assert started.wait(5)
-
-    server.shutdown()
-    serving.join(5)
-
-    assert left == [1]
+    assert api.left == [1] and api.answers == []
