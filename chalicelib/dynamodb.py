@@ -64,15 +64,16 @@ def save_once(item: Model, condition: Condition) -> bool:
 
     A transaction of one write, for its client request token: a plain conditional write whose
     answer was lost is sent again by botocore and then fails its own condition."""
-    return _once(lambda writes: writes.save(item, condition=condition))
+    return transact_once(lambda writes: writes.save(item, condition=condition))
 
 
 def update_once(item: Model, actions: Sequence[Action], condition: Condition) -> bool:
     """Update ``item`` if ``condition`` holds, as ``save_once`` saves; False if it does not."""
-    return _once(lambda writes: writes.update(item, actions=list(actions), condition=condition))
+    return transact_once(lambda writes: writes.update(item, actions=list(actions), condition=condition))
 
 
-def _once(write: Callable[[TransactWrite], None]) -> bool:
+def transact_once(write: Callable[[TransactWrite], None]) -> bool:
+    """Commit the transaction ``write`` fills; False if a condition refused one of its writes."""
     writes = transaction()
     try:
         with writes:

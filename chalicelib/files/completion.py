@@ -27,7 +27,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import clock
 from chalicelib.auth.policy import Action
 from chalicelib.auth.principal import Principal
-from chalicelib.dynamodb import condition_failed, refused_keys, transaction
+from chalicelib.dynamodb import condition_failed, refused_keys, transact_once, transaction
 from chalicelib.errors import (
     Conflict,
     FieldError,
@@ -120,7 +120,12 @@ def _claim(item: UploadItem) -> datetime | None:
         UploadItem.state.set(UploadState.COMPLETING),
         UploadItem.completing_since.set(now),
     ]
-    return now if take_over(item, actions, now) else None
+    if not take_over(item, actions, now):
+        return None
+    # What the claim wrote, for the conditions that check this completion still holds it (a
+    # transaction does not refresh the item).
+    item.state, item.completing_since = UploadState.COMPLETING, now
+    return now
 
 
 def _wait_for_completion(bucket: Bucket, key: str, upload_id: str) -> ObjectVersion:
@@ -304,16 +309,14 @@ def _fail(item: UploadItem, reason: str) -> NoReturn:
         UploadItem.failure.set(reason),
         *LEAVE_EXPIRY_INDEX,
     ]
-    writes = transaction()
-    try:
-        with writes:
-            writes.update(item, actions=ended, condition=_still_claimed(item))
-            if item.reserved:
-                release_with(writes, item.bucket_id, int(item.reserved))
-    except TransactWriteError as exc:
-        if not refused_keys(exc, writes):
-            raise
-        raise Conflict("Another request took this upload over while it was being completed.") from None
+
+    def ended_with_release(writes: TransactWrite) -> None:
+        writes.update(item, actions=ended, condition=_still_claimed(item))
+        if item.reserved:
+            release_with(writes, item.bucket_id, int(item.reserved))
+
+    if not transact_once(ended_with_release):
+        raise Conflict("Another request took this upload over while it was being completed.")
     discard(item)
     logger.warning("upload failed its completion checks", extra={"upload_id": item.id, "reason": reason})
     metrics.add_metric(name="UploadsFailed", unit="Count", value=1)

@@ -18,14 +18,14 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action as Update
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
 from chalicelib.auth.policy import Action
 from chalicelib.auth.principal import Principal
-from chalicelib.dynamodb import refused_keys, transaction
+from chalicelib.dynamodb import transact_once
 from chalicelib.errors import Conflict, NotFound, QuotaExceeded, invalid_field
 from chalicelib.files import storage
 from chalicelib.files.buckets import (
@@ -164,18 +164,13 @@ def take_over(item: UploadItem, actions: list[Update], now: datetime, *, release
     condition = (UploadItem.state == UploadState.PENDING) | (
         (UploadItem.state == UploadState.COMPLETING) & (UploadItem.completing_since < now - COMPLETION_LEASE)
     )
-    writes = transaction()
-    try:
-        with writes:
-            writes.update(item, actions=actions, condition=condition)
-            if release and item.reserved:
-                release_with(writes, item.bucket_id, int(item.reserved))
-    except TransactWriteError as exc:
-        if not refused_keys(exc, writes):
-            raise
-        return False
-    item.refresh(consistent_read=True)  # a transaction does not: callers read the claim from it
-    return True
+
+    def moved(writes: TransactWrite) -> None:
+        writes.update(item, actions=actions, condition=condition)
+        if release and item.reserved:
+            release_with(writes, item.bucket_id, int(item.reserved))
+
+    return transact_once(moved)
 
 
 def initiate_upload(
