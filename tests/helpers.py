@@ -199,3 +199,8 @@ def later(monkeypatch: Any, by: timedelta) -> None:
     from chalicelib import clock
 
     monkeypatch.setattr(clock, "now", lambda: datetime.now(UTC) + by)
+
+
+class Died(BaseException):
+    """A function's end (timeout, out of memory, Lambda killing it): none of the app's except
+    clauses run, as they would for an Exception."""

@@ -235,9 +235,9 @@ def reserving(
     """One transaction: ``nbytes`` counted against the bucket's quota (and ``also`` done to the
     bucket item), with the writes ``writes_of`` adds, or none of it.
 
-    Two uploads racing for the last bytes of a
-    quota cannot both win, and a reservation is never counted apart from what it is for (an
-    upload, a renamed version): a retry cannot count it twice, a crash cannot leave it alone.
+    Two uploads racing for the last bytes of a quota cannot both win, and a reservation is never
+    counted apart from what it is for (an upload, a renamed version): a retry cannot count it
+    twice, a crash cannot leave it alone.
     Raises ``TransactWriteError`` when one of the other writes is refused.
     """
     key = (bucket_pk(bucket.id), BUCKET_SK)

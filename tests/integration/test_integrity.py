@@ -18,6 +18,7 @@ from chalicelib.files.planning import MiB
 from chalicelib.files.stored import INGEST_LEASE
 from chalicelib.files.uploads import expire_abandoned
 from tests.helpers import (
+    Died,
     bucket_counters,
     call,
     complete,
@@ -176,12 +177,15 @@ def test_purging_keeps_bytes_another_version_still_names(api: Client) -> None:
     assert aws.s3().get_object(Bucket="vellum-local-data", Key=key)["Body"].read() == b"shared"
 
 
+def ingest_queue() -> str:
+    return aws.sqs().get_queue_url(QueueName="vellum-local-ingest")["QueueUrl"]
+
+
 def waiting_messages() -> int:
-    queue = aws.sqs().get_queue_url(QueueName="vellum-local-ingest")["QueueUrl"]
-    attributes = aws.sqs().get_queue_attributes(
-        QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"]
+    counted = aws.sqs().get_queue_attributes(
+        QueueUrl=ingest_queue(), AttributeNames=["ApproximateNumberOfMessages"]
     )
-    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+    return int(counted["Attributes"]["ApproximateNumberOfMessages"])
 
 
 def test_monitoring_ingests_an_image_whose_notice_was_lost(
@@ -190,8 +194,7 @@ def test_monitoring_ingests_an_image_whose_notice_was_lost(
     bucket = new_bucket(api, public_read=True)
     drain(pump)
     version = store(api, bucket, "lost.png", png(1300, 900))
-    queue = aws.sqs().get_queue_url(QueueName="vellum-local-ingest")["QueueUrl"]
-    aws.sqs().purge_queue(QueueUrl=queue)  # the completion's notice is lost
+    aws.sqs().purge_queue(QueueUrl=ingest_queue())  # the completion's notice is lost
     drain(pump)
     assert meta(api, bucket, "lost.png")["ingest"] == {"state": "pending"}
     jobs.monitor_integrity()
@@ -233,10 +236,6 @@ def test_monitoring_leaves_files_that_ingest_has_done_alone(
     assert waiting_messages() == 0
 
 
-class Died(BaseException):
-    """The ingest function's end (timeout, out of memory): none of its except clauses run."""
-
-
 def test_an_ingest_that_died_part_way_is_not_done_and_is_finished_by_monitoring(
     api: Client, pump: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -259,7 +258,7 @@ def test_an_ingest_that_died_part_way_is_not_done_and_is_finished_by_monitoring(
         drain(pump)
     monkeypatch.setattr(storage, "put_derivative", stored_puts)
     # The message is back on the queue once its visibility ends; here it is lost with the function.
-    aws.sqs().purge_queue(QueueUrl=aws.sqs().get_queue_url(QueueName="vellum-local-ingest")["QueueUrl"])
+    aws.sqs().purge_queue(QueueUrl=ingest_queue())
     file_id = stored_key(api, bucket, "big.png").removeprefix("data/")
 
     assert meta(api, bucket, "big.png")["ingest"]["state"] == "pending"  # not done: tiles are missing

@@ -16,6 +16,7 @@ from chalicelib.files.planning import MiB
 from chalicelib.files.uploads import COMPLETION_LEASE
 from chalicelib.settings import get_settings
 from tests.helpers import (
+    Died,
     bucket_counters,
     call,
     complete,
@@ -28,10 +29,6 @@ from tests.helpers import (
 )
 
 CONTENT = bytes(range(256)) * (5 * MiB // 256) + b"tail"  # two parts: 5 MiB and 4 bytes
-
-
-class Died(BaseException):
-    """The function's end: no except clause of the app runs, as when Lambda kills it."""
 
 
 def dies_after(function: Callable[..., Any]) -> Callable[..., Any]:
