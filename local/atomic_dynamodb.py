@@ -16,12 +16,16 @@ items is refused as DynamoDB refuses it.
 moto makes a transaction undoable by deep-copying every table it touches, once per write: a
 5-write transaction on a table of 2,000 items took 616 ms. Here it keeps the items the
 transaction touches instead, and puts them back if it is cancelled.
+
+Listeners (`on_written`) learn, still under the lock and before the answer, which items each
+outermost write touched: the journal keeps the embedded AWS's writes on disk from there.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import json
 import threading
 import time
@@ -41,6 +45,10 @@ TOKEN_LIFETIME_SECONDS = 600  # DynamoDB's idempotency window
 _lock = threading.RLock()
 # Token -> (when applied, the items it applied, the answer), oldest first.
 _applied: OrderedDict[str, tuple[float, str, Any]] = OrderedDict()
+Touched = list[tuple[str, dict[str, Any]]]  # (table name, key) of each item a write touched
+_listeners: list[Callable[[DynamoDBBackend, Touched], None]] = []
+_depth = 0  # of nested writes (a transaction's puts), under the lock
+_written: Touched = []
 
 
 class IdempotentParameterMismatch(DynamodbException):
@@ -67,14 +75,43 @@ def make_dynamodb_writes_atomic() -> None:
         )
 
 
+def on_written(listener: Callable[[DynamoDBBackend, Touched], None]) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
 def _serialised(method: Callable[..., Any]) -> Callable[..., Any]:
+    signature = inspect.signature(method)
+
     @functools.wraps(method)
     def atomic(*args: Any, **kwargs: Any) -> Any:
+        global _depth
         with _lock:
-            return method(*args, **kwargs)
+            if _listeners and method.__name__ in ("put_item", "update_item", "delete_item"):
+                _written.append(_written_key(signature.bind(*args, **kwargs).arguments))
+            _depth += 1
+            try:
+                return method(*args, **kwargs)
+            finally:
+                _depth -= 1
+                if _depth == 0 and _written:
+                    touched = _written.copy()
+                    _written.clear()
+                    for listener in _listeners:
+                        listener(args[0], touched)
 
     atomic._atomic = True  # type: ignore[attr-defined]
     return atomic
+
+
+def _written_key(arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    table_name = arguments["table_name"]
+    if "key" in arguments:
+        return table_name, arguments["key"]
+    table = arguments["self"].tables.get(table_name)
+    names = [] if table is None else [n for n in (table.hash_key_attr, table.range_key_attr) if n]
+    item = arguments["item_attrs"]
+    return table_name, {name: item[name] for name in names if name in item}
 
 
 class _CopiesAllButTables:

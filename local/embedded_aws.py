@@ -1,6 +1,7 @@
 """The embedded AWS: moto in server mode on loopback, provisioned like the IaC, with its data kept on disk.
 
-Run by `local.run`; stop it with SIGINT or SIGTERM, which saves a last snapshot.
+Run by `local.run`; stop it with SIGINT or SIGTERM. Every write it answers is journaled to disk
+first (`local.journal`), so even `kill -9` loses nothing it acknowledged.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from pathlib import Path
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from chalicelib.settings import Settings, load_settings
-from local import provision, snapshot
+from chalicelib.settings import load_settings
+from local import journal, provision, snapshot
 from local.atomic_dynamodb import make_dynamodb_writes_atomic
 from local.form_uploads import FormUploadAnswers
 
-AUTOSAVE_SECONDS = 10
+CHECKPOINT_SECONDS = 30  # how often the journal is folded into the snapshot (the next start folds the rest)
 READY_FILE = "aws.ready"
 
 
@@ -53,24 +54,28 @@ def main() -> None:
         queue_arn = provision.create_queues(settings)
         provision.create_data_bucket(settings)
         # Restore before S3 notifications are on, so old objects are not ingested again.
-        restored = snapshot.restore(settings, snapshots)
+        state = snapshot.restore(settings, snapshots)
         provision.connect_notifications(settings, queue_arn)
-        print(f"embedded AWS ready on http://127.0.0.1:{args.port} ({restored} items restored)", flush=True)
+        writes = journal.Journal(snapshots, after=state.folded_through)
+        journal.start(writes)
+        print(
+            f"embedded AWS ready on http://127.0.0.1:{args.port} ({state.size()} items restored)", flush=True
+        )
         ready.write_text(str(args.port))
-        while not stop.wait(AUTOSAVE_SECONDS):
-            _autosave(settings, snapshots)
-        snapshot.save(settings, snapshots)
+        while not stop.wait(CHECKPOINT_SECONDS):
+            _checkpoint(state, snapshots, writes)
+        _checkpoint(state, snapshots, writes)
     finally:
         ready.unlink(missing_ok=True)
         server.shutdown()
 
 
-def _autosave(settings: Settings, snapshots: Path) -> None:
-    # One failed save must not stop the embedded AWS or its later saves: the next one retries.
+def _checkpoint(state: snapshot.State, snapshots: Path, writes: journal.Journal) -> None:
+    # The journal already holds every write: a failed checkpoint costs only a longer next start.
     try:
-        snapshot.save(settings, snapshots)
+        snapshot.checkpoint(state, snapshots, writes)
     except Exception:
-        logging.getLogger(__name__).exception("autosave failed; the previous snapshot stands")
+        logging.getLogger(__name__).exception("checkpoint failed; the journal keeps every write")
 
 
 if __name__ == "__main__":

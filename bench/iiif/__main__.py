@@ -12,7 +12,7 @@ deterministically (bench/iiif/sources.py) and saved as JPEG q90; each server get
 in the form it serves best:
 
 - **Vellum**: the three processes `make run` starts (embedded AWS, API, event pump), with the same
-  environment, minus the embedded AWS's snapshot to disk every 10 s (``--as-make-run`` keeps it).
+  environment, its journal to disk included.
   The image is uploaded through the files API; ingest cuts its pyramid.
 - **iiif-processor** (npm, the engine of serverless-iiif, sharp/libvips): bench/iiif/node/server.js
   on a tiled pyramidal TIFF made with sharp (256 px JPEG tiles, q85).
@@ -315,7 +315,7 @@ def isolated_ingest(sources: list[Source], args: argparse.Namespace) -> dict[str
 
 
 def run_vellum(sources: list[Source], args: argparse.Namespace) -> dict[str, Any]:
-    vellum = servers.Vellum("Vellum", work=args.work, cpus=args.server_cpus, autosave=args.as_make_run)
+    vellum = servers.Vellum("Vellum", work=args.work, cpus=args.server_cpus)
     results: dict[str, Any] = {}
     _log("Vellum: starting the stack")
     vellum.start()
@@ -363,8 +363,6 @@ def run_vellum(sources: list[Source], args: argparse.Namespace) -> dict[str, Any
             out["thumbnails"] = thumbnails(vellum, info_path, args)
             out["info_path"] = info_path
             results[source.name] = out
-        if args.measure_snapshot:
-            results["snapshot"] = _snapshot_cost(vellum)
     finally:
         vellum.stop()
     return results
@@ -400,40 +398,6 @@ def probes(server: servers.Server, info_path: str) -> list[dict[str, Any]]:
         )
         _log(f"  {server.name} probe {what}: {answer.status} in {answer.seconds * 1000:.0f} ms")
     return found
-
-
-def _snapshot_cost(vellum: servers.Vellum) -> dict[str, Any]:
-    """What `make run`'s snapshot every 10 s costs once the images are in: one save, then another."""
-    code = (
-        "import json,sys,time;from pathlib import Path;from chalicelib.settings import get_settings;"
-        "from local import snapshot;d=Path(sys.argv[1]);s=get_settings();t=time.perf_counter();"
-        "snapshot.save(s,d);a=time.perf_counter()-t;t=time.perf_counter();snapshot.save(s,d);"
-        "print(json.dumps({'first_save_seconds':a,'next_save_seconds':time.perf_counter()-t}))"
-    )
-    moto = vellum.processes["embedded AWS (moto)"].pid
-    cpu = procs.cpu_seconds(moto)
-    folder = vellum.work / "snapshot-probe"
-    subprocess.run(["rm", "-rf", str(folder)], check=True)
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(folder)],
-        cwd=ROOT,
-        env=vellum.env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    result["embedded_aws_cpu_seconds_both"] = procs.cpu_seconds(moto) - cpu
-    objects = subprocess.run(
-        [sys.executable, "-c", "import json,boto3,os;from chalicelib.settings import get_settings;"
-         "p=boto3.client('s3').get_paginator('list_objects_v2');"
-         "print(sum(len(x.get('Contents',[])) for x in p.paginate(Bucket=get_settings().data_bucket)))"],
-        cwd=ROOT, env=vellum.env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    result["objects"] = int(objects.stdout.strip())
-    subprocess.run(["rm", "-rf", str(folder)], check=True)
-    _log(f"  Vellum snapshot: {result}")
-    return result
 
 
 def run_peer(server: servers.Server, sources: list[Source], args: argparse.Namespace) -> dict[str, Any]:
@@ -544,9 +508,7 @@ def main() -> None:
         "--session-budget", type=float, default=150, help="seconds after which a session stops"
     )
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "vellum-bench-iiif")
-    parser.add_argument("--as-make-run", action="store_true", help="keep the embedded AWS's 10 s snapshot")
     parser.add_argument("--skip-osd-default", action="store_true", help="walk Vellum in jpg only")
-    parser.add_argument("--no-snapshot-probe", dest="measure_snapshot", action="store_false")
     parser.add_argument("--skip-ingest", action="store_true", help="skip the isolated ingest measurement")
     parser.add_argument("--quiet-wait", type=float, default=900, help="seconds to wait for an idle machine")
     args = parser.parse_args()

@@ -222,14 +222,6 @@ def _ingest_tables(results: dict[str, Any], images: list[str], write: Any) -> No
                         _cpu(i["usage"]),
                     )
                 )
-        if "snapshot" in vellum:
-            snap = vellum["snapshot"]
-            write(
-                f"\n`make run`'s snapshot (every 10 s, off in this benchmark) with "
-                f"{snap['objects']:,} objects stored: first save {_n(snap['first_save_seconds'])} s, "
-                f"each later save {_n(snap['next_save_seconds'])} s (embedded AWS CPU for both: "
-                f"{_n(snap['embedded_aws_cpu_seconds_both'])} s)."
-            )
 
 
 def _foreign_load(node: Any, path: str = "") -> list[tuple[str, float]]:

@@ -67,7 +67,6 @@ class Server:
 @dataclass
 class Vellum(Server):
     work: Path = Path()
-    autosave: bool = False
     aws_port: int = 0
     env: dict[str, str] = field(default_factory=dict)
     token: str = ""
@@ -86,9 +85,7 @@ class Vellum(Server):
         self.env = service_environment(self.aws_port, self.port, state)
         self.env["PYTHONUNBUFFERED"] = "1"  # log lines reach the log file as they are written
         python = sys.executable
-        aws = [python, "-m", "bench.iiif.embedded_aws", "--port", str(self.aws_port), "--state", str(state)]
-        if self.autosave:
-            aws.append("--autosave")
+        aws = [python, "-m", "local.embedded_aws", "--port", str(self.aws_port), "--state", str(state)]
         self.log = self.work / "vellum.log"
         self.log.write_text("")
         start = lambda *cmd: procs.start(procs.pinned(self.cpus, cmd), cwd=ROOT, env=self.env, log=self.log)  # noqa: E731
