@@ -41,7 +41,8 @@ def service_environment(aws_port: int, api_port: int, state: Path) -> dict[str, 
             "AWS_ACCESS_KEY_ID": "vellum-local",
             "AWS_SECRET_ACCESS_KEY": "vellum-local",
             "AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}",
-            "PYTHONPATH": str(ROOT),
+            # The checkout first; a PYTHONPATH of the caller's after it (the fault tests' injections).
+            "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
         }
     )
     return env

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
@@ -28,13 +28,16 @@ class Stack:
     state: Path
     log: Path
     process: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)  # on top of this process's, for the stack's
 
     def start(self) -> None:
         api_port, aws_port = (int(url.rsplit(":", 1)[1]) for url in (self.api, self.aws_endpoint))
         command = [sys.executable, "-m", "local.run", "--port", str(api_port), "--aws-port", str(aws_port)]
         command += ["--state", str(self.state), "--retry-delay", "0"]
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not self._healthy():
             assert self.process.poll() is None, f"the stack exited early:\n{self.log.read_text()[-3000:]}"
