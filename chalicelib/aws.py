@@ -7,7 +7,9 @@ how the embedded stack points the same code at moto.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalicelib.settings import get_settings
 
@@ -20,20 +22,40 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 
+_T = TypeVar("_T")
+_creating = threading.RLock()
+
+
+def _once(factory: Callable[[], _T]) -> functools._lru_cache_wrapper[_T]:
+    """Cache a client, created by the first caller only: threads that ask at once (the local API
+    serves many requests in one process) would each build one otherwise, at tens of ms each."""
+    cached = functools.cache(factory)
+
+    @functools.wraps(factory)
+    def created() -> _T:
+        with _creating:
+            return cached()
+
+    created.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return created  # type: ignore[return-value]
+
+
 def _config(**extra: Any) -> Any:
     from botocore.config import Config
 
     # Standard retries with few attempts: API Gateway gives up after 29 s, so a slow
-    # dependency must fail fast enough for the error to reach the client.
+    # dependency must fail fast enough for the error to reach the client. A pool as large as the
+    # local API's concurrency; a Lambda container uses one connection at a time.
     return Config(
         connect_timeout=3,
         read_timeout=10,
         retries={"max_attempts": 3, "mode": "standard"},
+        max_pool_connections=64,
         **extra,
     )
 
 
-@functools.cache
+@_once
 def session() -> Session:
     import boto3
 
@@ -48,7 +70,7 @@ def frozen_credentials() -> ReadOnlyCredentials:
     return credentials.get_frozen_credentials()
 
 
-@functools.cache
+@_once
 def s3() -> S3Client:
     settings = get_settings()
     # SigV4 always: boto3 still signs presigned URLs with SigV2 in some regions.
@@ -56,17 +78,17 @@ def s3() -> S3Client:
     return session().client("s3", config=config)
 
 
-@functools.cache
+@_once
 def dynamodb() -> DynamoDBClient:
     return session().client("dynamodb", config=_config())
 
 
-@functools.cache
+@_once
 def sqs() -> SQSClient:
     return session().client("sqs", config=_config())
 
 
-@functools.cache
+@_once
 def cloudfront() -> CloudFrontClient:
     return session().client("cloudfront", config=_config())
 

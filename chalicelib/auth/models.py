@@ -10,8 +10,8 @@ with what is in it. DynamoDB's TTL removes an ended session within days; readers
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
-from pynamodb.models import Model
 
+from chalicelib.dynamodb import TableModel
 from chalicelib.settings import get_settings
 
 SESSION_SK = "#SESSION"
@@ -21,7 +21,7 @@ def session_pk(digest: str) -> str:
     return f"S#{digest}"
 
 
-class SessionItem(Model):
+class SessionItem(TableModel):
     class Meta:
         table_name = get_settings().sessions_table
         region = get_settings().region

@@ -26,8 +26,8 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
+from chalicelib.dynamodb import TableModel
 from chalicelib.settings import get_settings
 
 BUCKET_SK = "#BUCKET"
@@ -97,7 +97,7 @@ def version_gsi1pk(version_id: str) -> str:
     return f"VER#{version_id}"
 
 
-class _FilesTable(Model):
+class _FilesTable(TableModel):
     class Meta:
         table_name = get_settings().files_table
         region = get_settings().region

@@ -13,8 +13,8 @@ from enum import StrEnum
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
+from chalicelib.dynamodb import TableModel
 from chalicelib.settings import get_settings
 
 RECORD_SK = "#RECORD"
@@ -55,7 +55,7 @@ class Public(GlobalSecondaryIndex["RecordItem"]):  # type: ignore[no-untyped-cal
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
-class _RecordsTable(Model):
+class _RecordsTable(TableModel):
     class Meta:
         table_name = get_settings().records_table
         region = get_settings().region
