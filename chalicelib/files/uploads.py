@@ -181,10 +181,11 @@ def initiate_upload(
     bucket = writable_bucket(principal, bucket_id)
     plan = plan_upload(spec.size, spec.part_size, get_settings().multipart_threshold)
     kind = "multipart" if plan.multipart else "put"
-    upload = begin_upload(principal, bucket, key, kind, plan, spec.content_type, spec.checksum)
+    item = _begin(principal, bucket, key, kind, plan, spec.content_type, spec.checksum)
+    upload = upload_from_item(item)
     if upload.multipart:
         return upload, []
-    return sign_upload(principal, bucket_id, upload.key, upload.id, None)
+    return upload, _signed(item, upload, None)  # what it just recorded: nothing to read again
 
 
 def begin_upload(
@@ -197,6 +198,18 @@ def begin_upload(
     checksum: str | None = None,
 ) -> Upload:
     """Record an upload, reserving its quota now if its size is known (else at completion)."""
+    return upload_from_item(_begin(principal, bucket, key, kind, plan, content_type, checksum))
+
+
+def _begin(
+    principal: Principal,
+    bucket: Bucket,
+    key: str,
+    kind: str,
+    plan: UploadPlan | None,
+    content_type: str | None,
+    checksum: str | None,
+) -> UploadItem:
     key = validate_key(key)
     if plan is not None and plan.size > bucket.file_size_limit:
         raise invalid_field(
@@ -249,7 +262,7 @@ def begin_upload(
             storage.abort_multipart(item.s3_key, item.s3_upload_id)
         raise
     metrics.add_metric(name="UploadsInitiated", unit="Count", value=1)
-    return upload_from_item(item)
+    return item
 
 
 def load_upload(bucket: Bucket, key: str, upload_id: str) -> UploadItem:
@@ -271,6 +284,10 @@ def sign_upload(
     upload = upload_from_item(item)
     if upload.state != UploadState.PENDING:
         raise Conflict(f"{ENDED.get(upload.state, 'The upload is being completed')}: it takes no more bytes.")
+    return upload, _signed(item, upload, part_numbers)
+
+
+def _signed(item: UploadItem, upload: Upload, part_numbers: list[int] | None) -> list[SignedRequest]:
     settings = get_settings()
     signer = storage.presigner()
     expires_in = settings.presign_expiry_seconds
@@ -293,7 +310,7 @@ def sign_upload(
             headers["Content-Type"] = upload.content_type
         if checksum:
             headers["x-amz-checksum-sha256"] = checksum
-        return upload, [SignedRequest(None, upload.size, "PUT", url, headers)]
+        return [SignedRequest(None, upload.size, "PUT", url, headers)]
     assert item.s3_upload_id is not None
     plan = upload.plan
     requests = []
@@ -317,7 +334,7 @@ def sign_upload(
             )
         headers = {"Content-Length": str(size)} if size is not None else {}
         requests.append(SignedRequest(number, size, "PUT", url, headers))
-    return upload, requests
+    return requests
 
 
 def sign_requested_parts(
