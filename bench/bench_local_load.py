@@ -95,11 +95,16 @@ class Stack:
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time used so far by each of the stack's processes, and by this load generator."""
-        pids = json.loads((self.state / "processes.json").read_text())["pids"]
         used = {"load generator": time.process_time()}
-        for name, pid in zip(("embedded AWS", "API", "event pump"), pids, strict=True):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            used[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                command = (stat.parent / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue  # exited meanwhile
+            if int(fields[1]) == self.process.pid and len(command) > 2:
+                name = command[2].decode().removeprefix("local.")  # python -m local.<name>
+                used[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         return used
 
     def stop(self) -> None:
@@ -171,7 +176,7 @@ def run(checkout: Path, args: argparse.Namespace) -> dict[str, Any]:
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
-        cpu = {name: seconds - cpu_before[name] for name, seconds in stack.cpu_seconds().items()}
+        cpu = {name: seconds - cpu_before.get(name, 0) for name, seconds in stack.cpu_seconds().items()}
     finally:
         stack.stop()
     commit = subprocess.run(
