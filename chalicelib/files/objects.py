@@ -34,7 +34,7 @@ from chalicelib.files.models import (
     version_gsi1pk,
     version_sk,
 )
-from chalicelib.files.stored import StoredFile, stored_file
+from chalicelib.files.stored import StoredFile, stored_file, stored_files
 from chalicelib.settings import get_settings
 
 
@@ -98,7 +98,7 @@ def head_version(bucket_id: str, key: str) -> ObjectVersion:
         raise NotFound("No object with this key.") from None
     if item.delete_marker:
         raise NotFound("No object with this key.")
-    return from_item(item, is_head=True)
+    return _with_file_checksums([from_item(item, is_head=True)])[0]
 
 
 def get_version(bucket_id: str, key: str, version_id: str) -> ObjectVersion:
@@ -123,7 +123,23 @@ def _with_head_flag(item: ObjectVersionItem, *, consistent: bool) -> ObjectVersi
         is_head = head.version_id == item.version_id
     except DoesNotExist:
         is_head = False
-    return from_item(item, is_head=is_head)
+    return _with_file_checksums([from_item(item, is_head=is_head)])[0]
+
+
+def _with_file_checksums(versions: list[ObjectVersion]) -> list[ObjectVersion]:
+    """A version's checksum is its file's. Ingest fills it in on the version that recorded the
+    file; a version copied from that one before (a record's new version) has none of its own, so
+    it is read from the file, in one batch read for those that lack it."""
+    lacking = [version.file_id for version in versions if version.checksum is None and version.file_id]
+    if not lacking:
+        return versions
+    files = stored_files(lacking)
+    return [
+        replace(version, checksum=files[version.file_id].checksum)
+        if version.checksum is None and version.file_id in files
+        else version
+        for version in versions
+    ]
 
 
 def has_objects(bucket_id: str) -> bool:
@@ -202,7 +218,7 @@ def list_objects(
         listed = [from_item(item, is_head=heads.get(item.key) == item.version_id) for item in items]
     else:
         listed = [from_item(item, is_head=True) for item in items]
-    return Page(bucket, listed, encode_cursor(results.last_evaluated_key))
+    return Page(bucket, _with_file_checksums(listed), encode_cursor(results.last_evaluated_key))
 
 
 def _head_version_ids(bucket_id: str, keys: set[str]) -> dict[str, str]:

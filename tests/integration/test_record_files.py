@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -9,6 +10,7 @@ import requests
 from chalice.test import Client
 
 from chalicelib.files.keys import encode_key
+from local.pump import EventPump
 from tests.helpers import ADMIN, BOB, call, create, drain, upload
 
 
@@ -239,3 +241,24 @@ def test_renaming_onto_itself_or_a_missing_file_is_refused(api: Client) -> None:
     assert (
         call(api, "post", f"/records/{record['id']}/files/{encode_key('none')}?rename", {"to": "b"})[0] == 404
     )
+
+
+def test_a_version_made_before_ingest_hashed_its_files_shows_their_checksums_once_it_has(
+    api: Client, pump: EventPump
+) -> None:
+    first = create(api, {"title": "Hashed later"})
+    upload(api, first, "data.csv", b"a,b\n1,2\n")
+    call(api, "post", f"/records/{first['id']}/publish")
+    second = call(api, "post", f"/records/{first['id']}/versions")[1]  # before ingest ran
+    assert second["files"]["entries"]["data.csv"]["checksum"] is None
+
+    drain(pump)  # ingest hashes the file, and fills in the checksum of the version that made it
+
+    digest = "sha256:" + hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    for record in (first, second):
+        entry = call(api, "get", f"/records/{record['id']}")[1]["files"]["entries"]["data.csv"]
+        assert entry["checksum"] == digest, record["id"]
+        path = f"/files/{record['bucket_id']}/{encode_key('data.csv')}"
+        assert call(api, "get", f"{path}?meta")[1]["checksum"] == digest
+        listed = call(api, "get", f"/files/{record['bucket_id']}?versions")[1]["contents"]
+        assert [version["checksum"] for version in listed] == [digest]
