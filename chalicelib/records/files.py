@@ -10,9 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.auth.principal import Principal
+from chalicelib.dynamodb import update_once
 from chalicelib.errors import BadRequest, Forbidden, NotFound, invalid_field
 from chalicelib.files import objects
 from chalicelib.files.keys import validate_key
@@ -52,13 +51,13 @@ def entries(principal: Principal, record: Record) -> list[Entry] | None:
 def _change_files(record: Record, change: dict[str, Any]) -> None:
     item = RecordItem.get(record_pk(record.id), RECORD_SK, consistent_read=True)
     files = {"order": [], "metadata": {}, **(item.files or {}), **change}
-    try:
-        item.update(
-            actions=[RecordItem.files.set(files), RecordItem.revision_id.add(1)],
-            condition=(RecordItem.state == RecordState.DRAFT) & (RecordItem.revision_id == item.revision_id),
-        )
-    except UpdateError:
-        raise Forbidden("The record changed meanwhile (or was published); read it again.") from None
+    # Once, by its client request token (see update_record).
+    if not update_once(
+        item,
+        [RecordItem.files.set(files), RecordItem.revision_id.add(1)],
+        (RecordItem.state == RecordState.DRAFT) & (RecordItem.revision_id == item.revision_id),
+    ):
+        raise Forbidden("The record changed meanwhile (or was published); read it again.")
 
 
 def set_file_metadata(principal: Principal, record_id: str, key: str, metadata: object) -> dict[str, Any]:

@@ -14,14 +14,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action as Update
 
 from chalicelib import clock
 from chalicelib.auth.policy import Action, can, require
 from chalicelib.auth.principal import Principal
 from chalicelib.cursors import TABLE_KEY, decode_cursor, encode_cursor
-from chalicelib.dynamodb import transaction
+from chalicelib.dynamodb import transaction, update_once
 from chalicelib.errors import (
     BadRequest,
     Conflict,
@@ -186,26 +186,27 @@ def update_record(principal: Principal, record_id: str, spec: RecordSpec, if_mat
     record = get_draft(principal, record_id)
     metadata = validate_metadata(spec.metadata)
     expected = record.revision_id if if_match is None else if_match
-    item = RecordItem(pk=record_pk(record.id), sk=RECORD_SK)
-    try:
-        item.update(
-            actions=[
-                RecordItem.metadata.set(metadata),
-                RecordItem.access.set(spec.access.model_dump()),
-                RecordItem.revision_id.add(1),
-                RecordItem.updated.set(clock.now()),
-            ],
-            condition=(RecordItem.revision_id == expected) & (RecordItem.state == RecordState.DRAFT),
-        )
-    except UpdateError:
-        current = from_item(_load(record.id))
+    # Once, by its client request token: a plain conditional update whose answer was lost is sent
+    # again by botocore and then fails its own revision condition (a 412 for an applied edit).
+    applied = update_once(
+        RecordItem(pk=record_pk(record.id), sk=RECORD_SK),
+        [
+            RecordItem.metadata.set(metadata),
+            RecordItem.access.set(spec.access.model_dump()),
+            RecordItem.revision_id.add(1),
+            RecordItem.updated.set(clock.now()),
+        ],
+        (RecordItem.revision_id == expected) & (RecordItem.state == RecordState.DRAFT),
+    )
+    current = from_item(_load(record.id))
+    if not applied:
         if current.state != RecordState.DRAFT:
-            raise Forbidden(FROZEN) from None
+            raise Forbidden(FROZEN)
         raise PreconditionFailed(
             f"The record has changed: you edited revision {expected}, "
             f"it is now at revision {current.revision_id}."
-        ) from None
-    return from_item(item)
+        )
+    return current
 
 
 def delete_record(principal: Principal, record_id: str, reason: str | None = None) -> None:

@@ -9,8 +9,10 @@ from botocore.exceptions import ClientError
 from chalice.test import Client
 
 from chalicelib import aws
+from chalicelib.files.keys import encode_key
 from chalicelib.settings import Settings
 from tests.helpers import (
+    ALICE,
     bucket_counters,
     call,
     complete,
@@ -182,3 +184,54 @@ def test_an_ingest_whose_write_answers_are_lost_claims_once_and_finishes(
     meta = call(api, "get", f"{object_path(bucket, 'pic.png')}?meta")[1]
     assert meta["ingest"]["state"] == "done" and meta["ingest"]["image"] == {"width": 600, "height": 400}
     assert "TransactWriteItems" in lost.resent  # the claim
+
+
+def test_every_other_write_whose_answers_are_lost_is_answered_as_applied_once(
+    api: Client, lost: LostAnswers
+) -> None:
+    """Each writing route with every DynamoDB answer lost once: botocore's resend must not turn an
+    applied write into a refusal (409, 412) or a 500, nor apply it twice."""
+    record = call(api, "post", "/records", {"metadata": {"title": "T"}})[1]
+    assert upload(api, record, "a.txt", b"a") == 200
+    assert upload(api, record, "b.txt", b"b") == 200
+    bucket = new_bucket(api)
+    store(api, bucket, "kept.txt", b"kept")
+    store(api, bucket, "gone.txt", b"gone")
+    files = f"/records/{record['id']}/files"
+    revision = call(api, "get", f"/records/{record['id']}")[1]["revision_id"]
+    lost.started = True
+
+    answers = {
+        "update a record": call(
+            api,
+            "put",
+            f"/records/{record['id']}",
+            {"metadata": {"title": "T2"}},
+            headers={**ALICE, "If-Match": f'"{revision}"'},
+        ),
+        "describe a file": call(api, "put", f"{files}/{encode_key('a.txt')}/metadata", {"d": 1}),
+        "order the files": call(api, "put", files, {"order": ["b.txt", "a.txt"]}),
+        "delete a file": call(api, "delete", f"{files}/{encode_key('b.txt')}"),
+        "tag a bucket": call(api, "put", f"/files/{bucket}?tags", {"a": "1"}),
+        "tag an object": call(api, "put", f"{object_path(bucket, 'kept.txt')}?tags", {"b": "2"}),
+        "lower a bucket's quota": call(api, "patch", f"/files/{bucket}", {"quota_size": 10**6}),
+        "delete an object": call(api, "delete", object_path(bucket, "gone.txt")),
+        "publish": call(api, "post", f"/records/{record['id']}/publish"),
+        "open a session": call(api, "post", "/session"),
+    }
+
+    lost.started = False
+    assert {what: (status, body) for what, (status, body, _) in answers.items() if status >= 300} == {}
+    assert len(lost.resent) >= len(answers)
+    read = call(api, "get", f"/records/{record['id']}")[1]
+    assert (read["metadata"], read["state"]) == ({"title": "T2"}, "published")
+    assert read["revision_id"] == revision + 4  # as without lost answers: each change counted once
+    assert read["files"]["order"] == ["a.txt"]
+    assert read["files"]["entries"]["a.txt"]["metadata"] == {"d": 1}
+    listed = call(api, "get", f"/files/{bucket}?versions")[1]["contents"]
+    assert sorted((v["key"], v["delete_marker"]) for v in listed) == [
+        ("gone.txt", False),
+        ("gone.txt", True),
+        ("kept.txt", False),
+    ]
+    assert call(api, "get", f"/files/{bucket}?tags")[1] == {"tags": {"a": "1"}}
