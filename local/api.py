@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+from urllib.parse import parse_qs, unquote
 
 from chalice.config import Config
 from chalice.local import (
@@ -35,25 +36,39 @@ from chalicelib.errors import error_body
 from chalicelib.resources import UNKNOWN_ROUTE_MESSAGE, UNKNOWN_ROUTE_STATUS
 from local.lambda_host import load_local_config
 
-# Never part of an HTTP request line, so it cannot collide with what a client sent.
-_SEMICOLON = "\x00"
 # How long a stop waits for requests under way; API Gateway would have given up on them at 29 s,
 # and `make run` waits 30 s for the API to exit.
 DRAIN_SECONDS = 25.0
 
 
 class PathMatcher(RouteMatcher):
-    """Chalice's route matcher, keeping `;` in the path as API Gateway does.
+    """Chalice's route matcher, matching and capturing path segments as API Gateway does.
 
     Chalice splits the URL with `urlparse`, which cuts `;params` off the last segment, so
     `/iiif/3/x/full/max/0/;junk.jpg` became a 404 instead of the 400 the deployed API answers.
+    And it compared and captured segments still percent-encoded, where API Gateway decodes path
+    parameters (`%5Emax` is `^max`, `%2F` a slash within its segment; `+` stays a plus): Python
+    `requests` encodes `^`, so every Python IIIF client's upscaled sizes were a 400 locally only.
     """
 
     def match_route(self, url: str) -> MatchResult:
-        path, question, query = url.partition("?")
-        match = super().match_route(path.replace(";", _SEMICOLON) + question + query)
-        captured = {name: value.replace(_SEMICOLON, ";") for name, value in match.captured.items()}
-        return match._replace(captured=captured)
+        path, _, query = url.partition("?")
+        if path != "/" and path.endswith("/"):
+            path = path[:-1]  # as API Gateway, for every route but the root
+        segments = [unquote(segment) for segment in path.split("/")]  # split first: %2F stays inside
+        for route_url in self.route_urls:  # sorted: concrete segments before captures
+            pattern = route_url.split("/")
+            if len(pattern) != len(segments):
+                continue
+            captured = {}
+            for segment, expected in zip(segments, pattern, strict=True):
+                if expected.startswith("{") and expected.endswith("}"):
+                    captured[expected[1:-1]] = segment
+                elif segment != expected:
+                    break
+            else:
+                return MatchResult(route_url, captured, parse_qs(query, keep_blank_values=True))
+        raise ValueError(f"No matching route found for: {url}")
 
 
 class Gateway(LocalGateway):

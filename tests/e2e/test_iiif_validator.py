@@ -7,6 +7,7 @@ the files API to a public bucket, and served once ingest has described it.
 
 from __future__ import annotations
 
+import http.client
 import io
 import re
 import subprocess
@@ -110,3 +111,46 @@ def test_level_2_passes_the_official_validator(stack: Stack, image_id: str, vers
 @pytest.mark.parametrize("version", ["3.0", "2.0"])
 def test_the_optional_features_pass_the_official_validator(stack: Stack, image_id: str, version: str) -> None:
     assert validate(stack, image_id, version, level=None, tests=OPTIONAL) == KNOWN_VALIDATOR_BUGS[version]
+
+
+# Every special character of the IIIF grammar, in each place it occurs (Image API 3.0 section 9:
+# clients may percent-encode them, and Python `requests` encodes `^`).
+GRAMMAR = [
+    "full/max/0/default.jpg",
+    "square/^max/0/default.jpg",
+    "0,0,500,500/200,/0/default.jpg",
+    "pct:10,10,50,50/,200/90/gray.png",
+    "full/pct:50/!0/default.jpg",
+    "full/^pct:150/!180/default.jpg",
+    "full/!200,200/22.5/default.png",
+    "full/^!1200,1200/0/bitonal.jpg",
+    "full/^1200,/0/default.jpg",
+]
+
+
+def _raw_get(stack: Stack, path: str) -> tuple[int, bytes]:
+    """GET exactly this path: `requests` would decode %2E and other unreserved escapes first."""
+    host, port = stack.api.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request("GET", path)
+        answer = connection.getresponse()
+        return answer.status, answer.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("request_path", GRAMMAR)
+def test_every_iiif_request_answers_the_same_with_its_special_characters_percent_encoded(
+    stack: Stack, image_id: str, request_path: str
+) -> None:
+    encoded = "/".join(
+        "".join(f"%{ord(char):02X}" if char in "^,:!." else char for char in segment)
+        for segment in request_path.split("/")
+    )
+
+    plain = _raw_get(stack, f"/iiif/3/{image_id}/{request_path}")
+    escaped = _raw_get(stack, f"/iiif/3/{image_id}/{encoded}")
+
+    assert plain[0] == 200, plain[1][:300]
+    assert escaped == plain, (encoded, escaped[0], escaped[1][:300])
