@@ -29,6 +29,7 @@ from chalicelib.files.serializers import (
     upload_progress_json,
     version_json,
 )
+from chalicelib.files.stored import stored_files
 from chalicelib.files.tags import TagSet, validate_tags
 from chalicelib.links import base_url
 from chalicelib.settings import get_settings
@@ -83,7 +84,11 @@ def read_bucket(bucket_id: str) -> Response:
         cursor=query.get("cursor"),
     )
     body = bucket_json(page.bucket, base)
-    body["contents"] = [version_json(version, base) for version in page.versions]
+    # Each entry is the object's own JSON (`?meta`): a gallery needs no request per file.
+    files = stored_files([version.file_id for version in page.versions if version.file_id])
+    body["contents"] = [
+        object_meta_json(version, files.get(version.file_id or ""), base) for version in page.versions
+    ]
     if page.cursor:
         following = {key: value for key, value in query.items() if key != "cursor"}
         following["cursor"] = page.cursor

@@ -17,8 +17,10 @@ from tests.helpers import (
     bucket_counters,
     call,
     download,
+    land,
     new_bucket,
     object_path,
+    png,
     store,
 )
 
@@ -38,6 +40,23 @@ def test_a_bucket_lists_its_head_objects_by_key_with_links(api: Client) -> None:
     assert [item["key"] for item in body["contents"]] == ["a/one.txt", "a/two.txt", "b.txt"]
     assert body["contents"][0]["links"]["self"].endswith(object_path(bucket, "a/one.txt"))
     assert "next" not in body["links"]
+
+
+def test_a_listing_entry_is_the_objects_own_json_with_ingest_and_iiif_links(api: Client, pump: Any) -> None:
+    bucket = new_bucket(api)
+    land(api, pump, bucket, "photo.png", png(600, 400))
+    land(api, pump, bucket, "notes.txt", b"plain words")
+    call(api, "delete", object_path(bucket, "notes.txt"))
+
+    for query in ("", "?versions"):
+        listed = call(api, "get", f"/files/{bucket}{query}")[1]["contents"]
+        for entry in listed:  # a gallery needs no request per file
+            version = f"&versionId={entry['version_id']}"
+            assert entry == call(api, "get", f"{object_path(bucket, entry['key'])}?meta{version}")[1]
+    photo = next(entry for entry in listed if entry["key"] == "photo.png")
+    assert photo["ingest"]["state"] == "done"
+    assert {"iiif_info", "iiif_base", "thumbnail"} <= set(photo["links"])
+    assert [entry["delete_marker"] for entry in listed if entry["key"] == "notes.txt"] == [False, True]
 
 
 def test_a_prefix_narrows_the_listing(api: Client) -> None:
