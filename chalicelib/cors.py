@@ -16,6 +16,13 @@ PREFLIGHT_HEADERS: dict[str, str | list[str]] = {
     "Access-Control-Allow-Headers": "Authorization, Content-Type, Uppy-Versions",
     "Access-Control-Max-Age": "600",
 }
+# What IIIF viewers send across origins: a bearer token for restricted images, and an Accept naming
+# a JSON-LD profile (its quotes make it a header that needs a preflight). Any origin (see below).
+IIIF_PREFLIGHT_HEADERS: dict[str, str | list[str]] = {
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Accept, If-None-Match, Range",
+    "Access-Control-Max-Age": "600",
+}
 
 
 def cors_headers(origin: str | None, path: str = "") -> dict[str, str]:
@@ -40,10 +47,11 @@ def cors_headers(origin: str | None, path: str = "") -> dict[str, str]:
     return headers
 
 
-def answer_preflights(blueprint: Blueprint, paths: list[str]) -> None:
+def answer_preflights(
+    blueprint: Blueprint, paths: list[str], headers: dict[str, str | list[str]] = PREFLIGHT_HEADERS
+) -> None:
+    def preflight(**_: str) -> Response:
+        return Response(body="", status_code=204, headers=dict(headers))
+
     for path in paths:
-        blueprint.route(path, methods=["OPTIONS"], name=f"preflight {path}")(_preflight)
-
-
-def _preflight(**_: str) -> Response:
-    return Response(body="", status_code=204, headers=PREFLIGHT_HEADERS)
+        blueprint.route(path, methods=["OPTIONS"], name=f"preflight {path}")(preflight)

@@ -8,6 +8,7 @@ import json
 from chalice.app import Blueprint, Response
 
 from chalicelib.auth.context import current_principal
+from chalicelib.cors import IIIF_PREFLIGHT_HEADERS, answer_preflights
 from chalicelib.errors import NotFound
 from chalicelib.iiif import cdn, images, manifests
 from chalicelib.iiif.info import MEDIA_TYPE, PROFILE
@@ -120,3 +121,15 @@ def record_manifest(record_id: str) -> Response:
         "Cache-Control": "public, max-age=300" if public else "private, no-cache",
     }
     return Response(body=json.dumps(document).encode(), headers=headers)
+
+
+answer_preflights(
+    blueprint,
+    [
+        "/iiif/{version}/{identifier}",
+        "/iiif/{version}/{identifier}/info.json",
+        "/iiif/{version}/{identifier}/{region}/{size}/{rotation}/{quality_format}",
+        "/iiif/presentation/{record_id}/manifest",
+    ],
+    IIIF_PREFLIGHT_HEADERS,
+)

@@ -550,3 +550,31 @@ def test_the_function_that_narrows_access_stops_answering_from_its_warm_cache_at
 
     # A version no longer the head asks for a signed-in reader (401); the others are gone (404).
     assert get(api, tile).status_code == (401 if narrowing == "head deleted" else 404)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/iiif/3/some-id/info.json",
+        "/iiif/2/some-id/full/max/0/default.jpg",
+        "/iiif/3/some-id",
+        "/iiif/presentation/some-record/manifest",
+    ],
+)
+def test_iiif_routes_answer_a_viewers_preflight_from_any_origin(api: Client, path: str) -> None:
+    # A viewer on another site sending a bearer token, or an Accept naming a JSON-LD profile, asks first.
+    response = api.http.request(
+        "OPTIONS",
+        path,
+        headers={
+            "Origin": "https://viewer.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization, accept",
+        },
+    )
+
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    allowed = {name.strip().lower() for name in response.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"authorization", "accept"} <= allowed
+    assert "GET" in response.headers["Access-Control-Allow-Methods"]
