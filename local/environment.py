@@ -17,6 +17,40 @@ def state_dir() -> Path:
     return Path(os.environ.get("VELLUM_LOCAL_STATE") or ROOT / ".local")
 
 
+def stack_state_dir(api_port: int) -> Path:
+    """The state directory a tool for the stack on `api_port` uses: VELLUM_LOCAL_STATE if set, else
+    the running stack's (which `make run VELLUM_LOCAL_STATE=...` may have put elsewhere), else the
+    default."""
+    if os.environ.get("VELLUM_LOCAL_STATE"):
+        return state_dir()
+    return running_state(api_port) or state_dir()
+
+
+def _running_file(api_port: int) -> Path:
+    return ROOT / ".local" / "running" / f"{api_port}.json"
+
+
+def note_running(api_port: int, state: Path) -> None:
+    """Say which state directory the stack serving on `api_port` uses, for `make token` and `make job`."""
+    path = _running_file(api_port)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"state": str(state), "pid": os.getpid()}))
+
+
+def forget_running(api_port: int) -> None:
+    _running_file(api_port).unlink(missing_ok=True)
+
+
+def running_state(api_port: int) -> Path | None:
+    """The state directory of the stack `make run` serves on `api_port`, if one runs."""
+    try:
+        running = json.loads(_running_file(api_port).read_text())
+        os.kill(int(running["pid"]), 0)  # still alive (a crash leaves the file behind)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return Path(running["state"])
+
+
 def stage_variables(stage: str = "local") -> dict[str, str]:
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     return {

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from local.environment import service_environment, state_dir
+from local.environment import service_environment, stack_state_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     api_port = int(os.environ.get("PORT", "8000"))
     aws_port = int(os.environ.get("VELLUM_AWS_PORT") or api_port + 1)
-    os.environ.update(service_environment(aws_port, api_port, state_dir()))
+    state = stack_state_dir(api_port)
+    os.environ.update(service_environment(aws_port, api_port, state))
 
     from chalice.app import ScheduledEventConfig
 
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     module = app_module()
-    run_scheduled(args.name, getattr(module, args.name), module.settings.region, ScheduleLog(state_dir()))
+    run_scheduled(args.name, getattr(module, args.name), module.settings.region, ScheduleLog(state))
     print(f"ran {args.name}", file=sys.stderr)
     return 0
 

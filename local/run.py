@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from local.embedded_aws import READY_FILE
-from local.environment import ROOT, service_environment, state_dir
+from local.environment import ROOT, forget_running, note_running, service_environment, state_dir
 
 START_TIMEOUT_SECONDS = 90
 PIDS_FILE = "processes.json"
@@ -155,6 +155,7 @@ def main() -> None:
         start("local.pump", "--retry-delay", str(args.retry_delay))
         _wait_for(lambda: _healthy(api_url) or stopping, "the API", processes)
         if not stopping:
+            note_running(args.port, state)  # for `make token` and `make job`, wherever the state is
             _print_banner(api_url, aws_port, env["VELLUM_LOCAL_TOKEN_SECRET"])
         while not stopping and processes[0].poll() is None:  # without the embedded AWS, nothing works
             for index in range(1, len(processes)):
@@ -164,6 +165,7 @@ def main() -> None:
                     _record_pids(state, processes)
             time.sleep(0.5)
     finally:
+        forget_running(args.port)
         _stop(processes)
         (state / PIDS_FILE).unlink(missing_ok=True)
     failed = [process.args for process in processes if process.returncode not in (0, -signal.SIGTERM)]

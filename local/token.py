@@ -1,22 +1,25 @@
 """Print a bearer token for the local stack.
 
-    python -m local.token USER [--admin] [--ttl SECONDS]
+    python -m local.token [USER] [--admin] [--ttl SECONDS]     (make token USER=... [ADMIN=1])
 
-The token is the last line of stdout, alone, so scripts can take it with ``tail -n1``;
-the hint for humans goes to stderr.
+The token is signed with the secret of the stack running on PORT (default 8000), wherever its
+state directory is, else of VELLUM_LOCAL_STATE (default .local/). It is the last line of stdout,
+alone, so scripts can take it with ``tail -n1``; the hint for humans goes to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from chalicelib.auth.tokens import issue_local_token
-from local.environment import state_dir
-from local.secret import load_or_create_local_secret
+from local.environment import stack_state_dir
+from local.secret import SECRET_FILE_NAME, load_or_create_local_secret
 
 ADMIN_ROLE = "admin"  # the default of VELLUM_ADMIN_ROLE, which the local stage keeps
 DEFAULT_TTL_SECONDS = 12 * 3600
+DEFAULT_USER = "demo"  # the user of the token `make run` prints
 DESCRIPTION = "Print a bearer token for the local stack."
 
 
@@ -29,15 +32,18 @@ def _positive_int(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.token", description=DESCRIPTION)
-    parser.add_argument("user", metavar="USER", help="the token's subject (sub claim)")
+    parser.add_argument(
+        "user", metavar="USER", nargs="?", default=DEFAULT_USER, help=f"the token's subject ({DEFAULT_USER})"
+    )
     parser.add_argument("--admin", action="store_true", help=f'give the token the "{ADMIN_ROLE}" role')
     parser.add_argument("--ttl", type=_positive_int, default=DEFAULT_TTL_SECONDS, metavar="SECONDS")
     args = parser.parse_args(argv)
 
     roles = [ADMIN_ROLE] if args.admin else []
-    token = issue_local_token(
-        load_or_create_local_secret(state_dir()), args.user, roles, ttl_seconds=args.ttl
-    )
+    state = stack_state_dir(int(os.environ.get("PORT", "8000")))
+    if not (state / SECRET_FILE_NAME).exists():
+        print(f"No stack has used {state} yet: this token is for the next `make run` there.", file=sys.stderr)
+    token = issue_local_token(load_or_create_local_secret(state), args.user, roles, ttl_seconds=args.ttl)
     who = f"{args.user} (admin)" if args.admin else args.user
     print(
         f"Token for {who}, valid {args.ttl} s; send it as 'Authorization: Bearer <token>'.",

@@ -169,3 +169,20 @@ def test_the_children_die_with_make_run_even_by_kill_9_and_the_next_run_starts(s
 
     stack.start()  # the ports are free again, and the pids left in the state directory are dead
     assert requests.get(f"{stack.api}/health", timeout=10).status_code == 200
+
+
+def test_make_token_without_the_state_directory_signs_for_the_running_stack(stack: Stack) -> None:
+    # The stack was started with its own VELLUM_LOCAL_STATE; `make token` is run without it.
+    api_port = stack.api.rsplit(":", 1)[1]
+    made = subprocess.run(
+        ["make", "token", "USER=erin"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "PORT": api_port},
+        capture_output=True,
+        text=True,
+    )
+
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip().splitlines()[-1]
+    me = requests.get(f"{stack.api}/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert (me.status_code, me.json().get("sub")) == (200, "erin")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.auth.tokens import TokenVerifier
+from local.environment import forget_running, free_port, note_running, running_state
 from local.secret import SECRET_FILE_NAME, load_or_create_local_secret
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -63,3 +64,37 @@ def test_a_truncated_secret_file_is_refused_not_used(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="delete it"):
         load_or_create_local_secret(tmp_path)
+
+
+def test_without_a_user_the_token_is_for_the_demo_user(tmp_path: Path) -> None:
+    result = run_token_cli(tmp_path)
+
+    principal = TokenVerifier(local_secret=load_or_create_local_secret(tmp_path)).verify(
+        result.stdout.splitlines()[-1]
+    )
+    assert principal.sub == "demo"
+    assert "No stack has used" in result.stderr  # a fresh state directory: said, not silent
+
+
+def test_the_token_is_signed_for_the_stack_running_on_port_wherever_its_state_is(tmp_path: Path) -> None:
+    # `make run VELLUM_LOCAL_STATE=elsewhere`, then a plain `make token`: the running stack's secret.
+    elsewhere = tmp_path / "elsewhere"
+    secret = load_or_create_local_secret(elsewhere)
+    port = free_port()
+    note_running(port, elsewhere)  # as local.run does, with this (live) process's pid
+    try:
+        environment = {key: value for key, value in os.environ.items() if key != "VELLUM_LOCAL_STATE"}
+        result = subprocess.run(
+            [sys.executable, "-m", "local.token", "carol"],
+            cwd=PROJECT,
+            env={**environment, "PORT": str(port)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+    finally:
+        forget_running(port)
+
+    assert TokenVerifier(local_secret=secret).verify(result.stdout.splitlines()[-1]).sub == "carol"
+    assert running_state(port) is None
