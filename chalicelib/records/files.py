@@ -28,7 +28,8 @@ class Entry:
 
 
 def entries(principal: Principal, record: Record) -> list[Entry] | None:
-    """The record's files in its order (unlisted keys after, by key); None if the caller may not see them."""
+    """The record's files in its order (files it does not list after, in upload order: the order
+    their current versions were uploaded); None if the caller may not see them."""
     try:
         found: list[ObjectVersion] = []
         cursor = None
@@ -43,7 +44,7 @@ def entries(principal: Principal, record: Record) -> list[Entry] | None:
     except NotFound:
         return None  # restricted files: their record may be visible, they are not
     rank = {key: position for position, key in enumerate(record.files.get("order", []))}
-    found.sort(key=lambda version: (rank.get(version.key, len(rank)), version.key))
+    found.sort(key=lambda version: (rank.get(version.key, len(rank)), version.created, version.key))
     described = record.files.get("metadata", {})
     return [Entry(version, described.get(version.key, {})) for version in found]
 

@@ -262,3 +262,13 @@ def test_a_version_made_before_ingest_hashed_its_files_shows_their_checksums_onc
         assert call(api, "get", f"{path}?meta")[1]["checksum"] == digest
         listed = call(api, "get", f"/files/{record['bucket_id']}?versions")[1]["contents"]
         assert [version["checksum"] for version in listed] == [digest]
+
+
+def test_files_the_order_does_not_name_follow_in_upload_order(api: Client) -> None:
+    record = create(api)
+    for key in ("b.txt", "c.txt", "a.txt"):
+        assert upload(api, record, key, key.encode()) == 200
+
+    assert call(api, "get", f"/records/{record['id']}")[1]["files"]["order"] == ["b.txt", "c.txt", "a.txt"]
+    assert call(api, "put", f"/records/{record['id']}/files", {"order": ["a.txt"]})[0] == 200
+    assert call(api, "get", f"/records/{record['id']}")[1]["files"]["order"] == ["a.txt", "b.txt", "c.txt"]
