@@ -67,14 +67,27 @@ MAX_PAGE_BYTES = 4 * 1024**2
 TOO_LARGE = "The preview of this file would be too large to send: download the file to open it."
 
 
+GENERIC_TYPES = ("application/octet-stream", "text/plain")
+
+
 def document(
-    file: PreviewFile, page: Page, *, download: str, frame_ancestors: str
+    file: PreviewFile,
+    page: Page,
+    *,
+    download: str,
+    frame_ancestors: str,
+    links: tuple[tuple[str, str], ...] = (),
 ) -> tuple[str, dict[str, str]]:
-    """The page's HTML and its response headers (a short page instead, if it would be too large)."""
+    """The page's HTML and its response headers (a short page instead, if it would be too large);
+    ``links`` are (label, URL) pairs shown beside the download link."""
     if len(page.body) + sum(map(len, page.styles)) > MAX_PAGE_BYTES:
         page = message(TOO_LARGE)
     name = file.key.rsplit("/", 1)[-1] or file.key
-    kind = file.sniffed_type or file.mimetype or "unknown type"
+    # The file's own type (declared, or known from its name) says more than a sniffer's generic
+    # answer: libmagic calls Markdown and CSV plain text, or just bytes.
+    specific = file.mimetype not in (None, *GENERIC_TYPES)
+    kind = (file.mimetype if specific else file.sniffed_type or file.mimetype) or "unknown type"
+    others = "".join(f' <a href="{escape(url)}" rel="noopener">{escape(label)}</a>' for label, url in links)
     metadata = "".join(
         f"<dt>{escape(str(key))}</dt><dd>{escape(str(value))}</dd>"
         for key, value in file.metadata.items()
@@ -92,7 +105,7 @@ def document(
         f'<meta name="referrer" content="no-referrer"><title>{escape(name)} - preview</title>'
         f"<style>{BASE_CSS}</style>{styles}</head><body>"
         f'<header><h1>{escape(file.key)}</h1><p class="facts">{human_size(file.size)} · {escape(kind)}</p>'
-        f'<a class="download" href="{escape(download)}" rel="noopener">Download</a>'
+        f'<a class="download" href="{escape(download)}" rel="noopener">Download</a>{others}'
         f"{f'<dl class=metadata>{metadata}</dl>' if metadata else ''}</header>"
         f"<main>{page.body}</main>{notes}{scripts}</body></html>"
     )

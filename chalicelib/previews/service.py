@@ -92,7 +92,14 @@ def preview_object(
     page = render(file, StoredBytes(storage.s3_key(version.file_id), version.size))
     query = urlencode({"download": "", **({"versionId": version_id} if version_id else {})})
     download = f"{base}/files/{bucket_id}/{encode_key(version.key)}?{query}"
-    return document(file, page, download=download, frame_ancestors=get_settings().preview_frame_ancestors)
+    links: tuple[tuple[str, str], ...] = ()
+    if record_id:  # the record the file belongs to, and for an image the viewers' manifest
+        links = (("Record", f"{base}/records/{record_id}"),)
+        if image:
+            links += (("IIIF manifest", f"{base}/iiif/presentation/{record_id}/manifest"),)
+    return document(
+        file, page, download=download, frame_ancestors=get_settings().preview_frame_ancestors, links=links
+    )
 
 
 def preview_record_file(

@@ -9,7 +9,7 @@ from typing import Any
 from chalice.test import Client
 
 from chalicelib.files.keys import encode_key
-from tests.helpers import ALICE, BOB, call, create, new_bucket, store, upload
+from tests.helpers import ALICE, BOB, call, create, drain, new_bucket, png, store, upload
 
 
 def preview(api: Client, path: str, headers: dict[str, str] | None = None) -> Any:
@@ -102,3 +102,26 @@ def test_a_records_readme_links_stay_in_the_records_pages(api: Client) -> None:
 
     assert f'href="http://localhost/records/{record["id"]}/preview/{encode_key("data/answers.csv")}"' in page
     assert f'src="http://localhost/records/{record["id"]}/files/{encode_key("img/map.png")}/content"' in page
+
+
+def test_a_records_preview_shows_the_files_own_type_and_links_its_record_and_manifest(
+    api: Client, pump: Any
+) -> None:
+    record = create(api, {"title": "Field notes"})
+    upload(api, record, "notes.md", b"# Notes\n\nplain words\n")
+    upload(api, record, "table.csv", b"a,b\n1,2\n")
+    upload(api, record, "photo.png", png(300, 200))
+    drain(pump)  # ingest sniffs each file (libmagic: plain text) and describes the image
+    pages = {
+        key: preview(api, f"/records/{record['id']}/preview/{encode_key(key)}", ALICE).body.decode()
+        for key in ("notes.md", "table.csv", "photo.png")
+    }
+
+    assert "· text/markdown</p>" in pages["notes.md"]
+    assert "· text/csv</p>" in pages["table.csv"]
+    own = f"http://localhost/records/{record['id']}"
+    for page in pages.values():
+        assert f'href="{own}"' in page
+    manifest = f"http://localhost/iiif/presentation/{record['id']}/manifest"
+    assert f'href="{manifest}"' in pages["photo.png"]
+    assert "manifest" not in pages["notes.md"]
