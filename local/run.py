@@ -175,14 +175,15 @@ def main() -> None:
 
 def _print_banner(api_url: str, aws_port: int, secret: str) -> None:
     from chalicelib.auth.tokens import issue_local_token
+    from local.token import DEFAULT_USER
 
-    token = issue_local_token(secret, "demo", [])
+    token = issue_local_token(secret, DEFAULT_USER, [])
     print(
         f"""
 Vellum is running.
   API           {api_url}   (try {api_url}/health)
   embedded AWS  http://127.0.0.1:{aws_port}   (S3, DynamoDB, SQS; presigned URLs point here)
-  bearer token for user "demo" (make token USER=... [ADMIN=1] for others):
+  bearer token for user "{DEFAULT_USER}" (make token USER=... [ADMIN=1] for others):
 
 {token}
 

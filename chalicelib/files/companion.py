@@ -129,8 +129,8 @@ def form_upload() -> dict[str, Any]:
     if plan is None and "metadata[size]" in query:
         raise invalid_field("metadata.size", "must be at least 1 byte")
     content_type = _declared_type(query.get("type"))
-    upload = uploads.begin_upload(current_principal(), bucket, key, "post", plan, content_type)
-    return {**uploads.presigned_post(upload), "headers": {}}
+    item = uploads.begin_upload(current_principal(), bucket, key, "post", plan, content_type)
+    return {**uploads.presigned_post(item), "headers": {}}
 
 
 @blueprint.route("/s3/multipart", methods=["POST"])
@@ -140,10 +140,9 @@ def start_multipart() -> dict[str, str]:
     bucket = writable_bucket(current_principal(), str(spec.metadata.get("bucket", "")))
     plan = _uppy_plan(_declared_size(spec.metadata.get("size")))
     key = str(spec.metadata.get("key") or spec.filename)
-    upload = uploads.begin_upload(
-        current_principal(), bucket, key, "multipart", plan, _declared_type(spec.type)
-    )
-    return {"key": upload.key, "uploadId": f"{bucket.id}.{upload.id}", "bucket": bucket.id}
+    content_type = _declared_type(spec.type)
+    item = uploads.begin_upload(current_principal(), bucket, key, "multipart", plan, content_type)
+    return {"key": item.key, "uploadId": f"{bucket.id}.{item.id}", "bucket": bucket.id}
 
 
 @blueprint.route("/s3/multipart/{upload_id}/batch", methods=["GET"])

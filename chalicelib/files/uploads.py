@@ -181,7 +181,7 @@ def initiate_upload(
     bucket = writable_bucket(principal, bucket_id)
     plan = plan_upload(spec.size, spec.part_size, get_settings().multipart_threshold)
     kind = "multipart" if plan.multipart else "put"
-    item = _begin(principal, bucket, key, kind, plan, spec.content_type, spec.checksum)
+    item = begin_upload(principal, bucket, key, kind, plan, spec.content_type, spec.checksum)
     upload = upload_from_item(item)
     if upload.multipart:
         return upload, []
@@ -196,20 +196,9 @@ def begin_upload(
     plan: UploadPlan | None,
     content_type: str | None,
     checksum: str | None = None,
-) -> Upload:
-    """Record an upload, reserving its quota now if its size is known (else at completion)."""
-    return upload_from_item(_begin(principal, bucket, key, kind, plan, content_type, checksum))
-
-
-def _begin(
-    principal: Principal,
-    bucket: Bucket,
-    key: str,
-    kind: str,
-    plan: UploadPlan | None,
-    content_type: str | None,
-    checksum: str | None,
 ) -> UploadItem:
+    """Record an upload, reserving its quota now if its size is known (else at completion); the
+    item recorded, for the caller to sign without reading it again."""
     key = validate_key(key)
     if plan is not None and plan.size > bucket.file_size_limit:
         raise invalid_field(
@@ -347,10 +336,10 @@ def sign_requested_parts(
     return sign_upload(principal, bucket_id, key, upload_id, numbers)
 
 
-def presigned_post(upload: Upload) -> dict[str, Any]:
+def presigned_post(item: UploadItem) -> dict[str, Any]:
     """A browser form upload to S3 whose policy pins the key, the type and the allowed sizes."""
     settings = get_settings()
-    item = UploadItem.get(bucket_pk(upload.bucket_id), upload_sk(upload.id), consistent_read=True)
+    upload = upload_from_item(item)
     fields = {"Content-Type": upload.content_type or "application/octet-stream"}
     if upload.size:
         low, high = upload.size, upload.size
