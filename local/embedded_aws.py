@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
 from pathlib import Path
@@ -19,6 +20,8 @@ from chalicelib.settings import load_settings
 from local import journal, provision, snapshot
 from local.atomic_dynamodb import make_dynamodb_writes_atomic
 from local.form_uploads import FormUploadAnswers
+from local.s3_auth import Keys
+from local.s3_gate import SignatureGate
 
 CHECKPOINT_SECONDS = 30  # how often the journal is folded into the snapshot (the next start folds the rest)
 READY_FILE = "aws.ready"
@@ -44,10 +47,12 @@ def main() -> None:
     ready = args.state / READY_FILE
     ready.unlink(missing_ok=True)
     make_dynamodb_writes_atomic()
-    app = FormUploadAnswers(DomainDispatcherApplication(create_backend_app))
+    settings = load_settings()
+    # The stack's processes sign with the credentials they were started with (local.environment).
+    keys = Keys({os.environ["AWS_ACCESS_KEY_ID"]: os.environ["AWS_SECRET_ACCESS_KEY"]}, settings.region)
+    app = SignatureGate(FormUploadAnswers(DomainDispatcherApplication(create_backend_app)), keys)
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=RequestHandler)
     threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
-    settings = load_settings()
     snapshots = args.state / "aws"
     try:
         provision.create_tables(settings)

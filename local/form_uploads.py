@@ -8,14 +8,14 @@ moto, adds them from moto's own records, so browsers meet the embedded S3 as the
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
-from werkzeug.formparser import parse_form_data
+
+from local.s3_gate import read_form
 
 StartResponse = Callable[..., Any]
 
@@ -28,12 +28,8 @@ class FormUploadAnswers:
         content_type = environ.get("CONTENT_TYPE", "")
         if environ.get("REQUEST_METHOD") != "POST" or not content_type.startswith("multipart/form-data"):
             return self.app(environ, start_response)
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        probe = {**environ, "wsgi.input": io.BytesIO(body)}
-        _, form, _ = parse_form_data(probe)
-        key = form.get("key")
+        key = read_form(environ).fields.get("key")
         bucket = environ.get("PATH_INFO", "").strip("/").split("/")[0]  # path-style addressing
-        environ["wsgi.input"] = io.BytesIO(body)
 
         def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             if status.startswith("2") and key and bucket:

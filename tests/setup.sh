@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# What the tests need beside the Python packages: Debian's Chromium and libmagic, and the two stock Uppy
-# bundles from npm. Idempotent, and quick when both are already there (the Makefile calls it before
+# What the tests need beside the Python packages: Debian's Chromium, libmagic, curl and jq, and the
+# two stock Uppy bundles from npm. Idempotent, and quick when both are already there (the Makefile calls it before
 # every pytest run). Browsers come only from Debian: never `playwright install`, which downloads one.
 set -euo pipefail
 
@@ -10,6 +10,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/browser"
 missing=""
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
 ldconfig -p 2>/dev/null | grep -q "libmagic.so.1 " || missing="$missing libmagic1"
+# curl, jq: the README's curl recipe is run as written (tests/e2e/test_readme_recipes.py).
+command -v curl >/dev/null || missing="$missing curl"
+command -v jq >/dev/null || missing="$missing jq"
 if [ -n "$missing" ]; then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
