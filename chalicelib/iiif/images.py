@@ -178,17 +178,7 @@ def _look_up(identifier: str) -> _Found:
 
 
 def image_info(source: ImageSource, version: str, service_id: str) -> dict[str, Any]:
-    document = info_json(version, service_id, source.width, source.height, limits())
-    if source.thumbnails:
-        # The sizes served from stored thumbnails, and the full size when the limits allow it: a
-        # listed size must be one the server serves (3.0 section 5.4).
-        caps = limits()
-        listed = [*source.thumbnails, [source.width, source.height]]
-        document["sizes"] = [
-            {"width": w, "height": h}
-            for w, h in listed
-            if w <= caps.max_width and h <= caps.max_height and w * h <= caps.max_area
-        ]
+    document = info_json(version, service_id, source.width, source.height, limits(), source.thumbnails)
     if source.rights:
         document["rights" if version == "3" else "license"] = source.rights  # 3.0 5.4 / 2.1 5.3
     return document

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,6 @@ EXTRA_FEATURES = [
     "sizeByWh",
     "sizeUpscaling",
 ]
-SMALLEST_SIZE = 64  # the downscaled sizes offered stop at about a thumbnail
 
 
 @dataclass(frozen=True)
@@ -55,20 +55,41 @@ def scale_factors(width: int, height: int, tile: int) -> list[int]:
     return factors
 
 
-def sizes(width: int, height: int, limits: ImageLimits) -> list[dict[str, int]]:
-    """Whole-image sizes, halving down to about a thumbnail, within the limits; smallest first."""
-    offered = []
-    factor = 1
-    while True:
-        w, h = -(-width // factor), -(-height // factor)
-        if w <= limits.max_width and h <= limits.max_height and w * h <= limits.max_area:
-            offered.append({"width": w, "height": h})
-        if max(w, h) <= SMALLEST_SIZE:
-            return offered[::-1]
-        factor *= 2
+def sizes(
+    width: int, height: int, limits: ImageLimits, thumbnails: Sequence[Sequence[int]] = ()
+) -> list[dict[str, int]]:
+    """The whole-image sizes a viewer may ask for, smallest first: the image at each scale factor
+    (``ceil(w / sf) x ceil(h / sf)``, the tile grid's levels) and the stored thumbnails, within the
+    limits (3.0 section 5.4: a listed size must be one the server serves).
+
+    OpenSeadragon 2.x to 5.x (5.0.1 is inside Mirador 4) take ``sizes`` as their zoom levels,
+    smallest first, whenever there are as many as scale factors or one fewer (then they add the full
+    size), and otherwise work the levels out themselves; 6.x first checks each against its scale
+    factor. Thumbnails besides the levels could make such a count and be drawn as levels, so they
+    are left out whenever the list would then be mistaken for levels it is not.
+    """
+
+    def servable(size: tuple[int, int]) -> bool:
+        w, h = size
+        return w <= limits.max_width and h <= limits.max_height and w * h <= limits.max_area
+
+    factors = scale_factors(width, height, limits.tile_size)
+    levels = [(-(-width // factor), -(-height // factor)) for factor in reversed(factors)]
+    listed = sorted(filter(servable, {*levels, *((int(w), int(h)) for w, h in thumbnails)}))
+    served_levels = [size for size in levels if servable(size)]
+    if len(listed) in (len(factors) - 1, len(factors)) and listed != served_levels:
+        listed = served_levels
+    return [{"width": w, "height": h} for w, h in listed]
 
 
-def info_json(version: str, service_id: str, width: int, height: int, limits: ImageLimits) -> dict[str, Any]:
+def info_json(
+    version: str,
+    service_id: str,
+    width: int,
+    height: int,
+    limits: ImageLimits,
+    thumbnails: Sequence[Sequence[int]] = (),
+) -> dict[str, Any]:
     tiles = [{"width": limits.tile_size, "scaleFactors": scale_factors(width, height, limits.tile_size)}]
     caps = {"maxWidth": limits.max_width, "maxHeight": limits.max_height, "maxArea": limits.max_area}
     if version == "3":
@@ -81,7 +102,7 @@ def info_json(version: str, service_id: str, width: int, height: int, limits: Im
             "width": width,
             "height": height,
             **caps,
-            "sizes": sizes(width, height, limits),
+            "sizes": sizes(width, height, limits, thumbnails),
             "tiles": tiles,
             # The pyramid's format: a viewer asking for it gets stored tiles (a format it lists first wins).
             "preferredFormats": ["jpg"],
@@ -95,7 +116,7 @@ def info_json(version: str, service_id: str, width: int, height: int, limits: Im
         "protocol": "http://iiif.io/api/image",
         "width": width,
         "height": height,
-        "sizes": sizes(width, height, limits),
+        "sizes": sizes(width, height, limits, thumbnails),
         "tiles": tiles,
         "profile": [
             PROFILE["2"],

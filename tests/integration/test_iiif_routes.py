@@ -193,7 +193,7 @@ def test_ingest_stores_tiles_so_tile_requests_never_read_the_source(
     bucket, image_id = big_picture_identifier(api, pump)
     info = json.loads(get(api, f"/iiif/3/{image_id}/info.json").body)
     assert info["tiles"] == [{"width": 512, "scaleFactors": [1, 2, 4]}]
-    assert [size["width"] for size in info["sizes"]] == [128, 256, 512, 1300]
+    assert [size["width"] for size in info["sizes"]] == [128, 256, 325, 512, 650, 1300]  # levels, thumbnails
     # Remove the source: what a viewer asks for next must come from what ingest stored.
     aws.s3().delete_object(Bucket="vellum-local-data", Key=stored_key(api, bucket, "pics/big.png"))
 
@@ -266,7 +266,7 @@ def test_every_size_info_json_lists_is_served(
 
     info = json.loads(get(api, f"/iiif/3/{image_id}/info.json").body)
 
-    assert [size["width"] for size in info["sizes"]] == [128, 256, 512]
+    assert [size["width"] for size in info["sizes"]] == [128, 256, 325, 512, 650]  # not the full 1300x900
     for size in info["sizes"]:
         assert (
             get(api, f"/iiif/3/{image_id}/full/{size['width']},{size['height']}/0/default.jpg").status_code
