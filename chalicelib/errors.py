@@ -89,6 +89,15 @@ class TooManyRequests(VellumError):
     default_message = "Too many requests: try again later."
 
 
+class ServiceUnavailable(VellumError):
+    status = 503
+    default_message = "This is not ready yet: try again shortly."
+
+    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
+        # RFC 9110 section 10.2.3. no-store: a cache that kept "not yet" would keep it once ready.
+        super().__init__(message, headers={"Retry-After": str(retry_after), "Cache-Control": "no-store"})
+
+
 class QuotaExceeded(BadRequest):
     """The bytes asked for do not fit in what is left of a bucket's quota."""
 

@@ -21,10 +21,11 @@ from PIL import Image
 
 from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
-from chalicelib.errors import BadRequest, NotFound, TooManyRequests
+from chalicelib.errors import BadRequest, NotFound, ServiceUnavailable, TooManyRequests
 from chalicelib.files import storage
 from chalicelib.files.access import on_access_narrowed
 from chalicelib.files.buckets import Bucket, load_bucket
+from chalicelib.files.models import IngestState
 from chalicelib.files.objects import find_version
 from chalicelib.files.stored import reserve_rendered_bytes, stored_file
 from chalicelib.iiif.geometry import ImagePlan, Limits, canonical_path, plan_image
@@ -37,6 +38,7 @@ from chalicelib.resources import DERIVATIVES_PREFIX, RENDERED_PREFIX
 from chalicelib.settings import get_settings
 
 NOT_AN_IMAGE = "No image with this identifier."
+PENDING_RETRY_SECONDS = 5  # a viewer asks again this soon for an image still being ingested
 TILE_READERS = 16  # S3 reads in parallel when a region is pieced together from stored tiles
 # Above this, a full-resolution answer is pieced together from stored tiles (JPEG, so not quite
 # the source's pixels) rather than decoding the source: 25 MP take 0.15 s and 100 MB to decode.
@@ -83,6 +85,7 @@ class _Found:
     source: ImageSource | None  # None: the file is not an image, or not ingested yet
     bucket: Bucket
     is_head: bool
+    pending: bool = False  # ingest is still at work on a file that may be an image
 
 
 class _Recent:
@@ -142,9 +145,15 @@ def find_image(principal: Principal, identifier: str) -> ImageSource:
         require(principal, Action.OBJECT_READ if found.is_head else Action.OBJECT_READ_VERSION, found.bucket)
     except NotFound:
         raise NotFound(NOT_AN_IMAGE) from None
+    # Said only to those who may read the file: to others it is as missing as any other.
+    if found.pending:
+        raise ServiceUnavailable(
+            "This file is still being ingested: its image service opens once every derivative is "
+            "stored, so that what it answers never changes.",
+            retry_after=PENDING_RETRY_SECONDS,
+        )
     if found.source is None:
-        # Said only to those who may read the file: to others it is as missing as any other.
-        raise NotFound("This file is not an image, or has not been ingested yet.")
+        raise NotFound("This file is not an image, or ingest could not make one of it.")
     return found.source
 
 
@@ -160,7 +169,11 @@ def _look_up(identifier: str) -> _Found:
         raise NotFound(NOT_AN_IMAGE)
     image = stored.viewable_image
     if image is None:
-        return _Found(None, bucket, version.is_head)
+        sniffed = stored.sniffed_type
+        pending = stored.ingest == IngestState.PENDING and (
+            stored.image is not None or sniffed is None or sniffed.startswith("image/")
+        )
+        return _Found(None, bucket, version.is_head, pending)
     source = ImageSource(
         identifier=identifier,
         file_id=stored.id,

@@ -61,18 +61,18 @@ def info(version: str, identifier: str) -> Response:
     request = blueprint.current_request
     # 3.0 section 5.1: JSON-LD for clients that ask for it, plain JSON otherwise.
     wants_ld = "application/ld+json" in request.headers.get("accept", "")
+    # Bytes: to Chalice every body here is binary (chalicelib.api), and JSON-LD is not JSON to it.
+    body = json.dumps(images.image_info(source, version, _service_id(version, identifier))).encode()
     headers: dict[str, str | list[str]] = {
         "Content-Type": MEDIA_TYPE[version] if wants_ld else "application/json",
         "Link": _profile_link(version),
         "Cache-Control": _caching(source),
+        # Of the bytes themselves: a document that ever changed (the record's licence) changes it too.
+        "ETag": f'"{hashlib.sha256(body).hexdigest()[:32]}"',
     }
-    if request.method == "HEAD":
-        return Response(body=b"", headers=headers)
-    return Response(
-        # Bytes: to Chalice every body here is binary (chalicelib.api), and JSON-LD is not JSON to it.
-        body=json.dumps(images.image_info(source, version, _service_id(version, identifier))).encode(),
-        headers=headers,
-    )
+    if headers["ETag"] in request.headers.get("if-none-match", ""):
+        return Response(body=b"", status_code=304, headers=headers)
+    return Response(body=b"" if request.method == "HEAD" else body, headers=headers)
 
 
 @blueprint.route(
@@ -86,7 +86,8 @@ def image(
     request = blueprint.current_request
     parsed = parse_image_request(version, region, size, rotation, quality_format)
     canonical, produce = images.plan_pixels(source, parsed)
-    etag = f'"{hashlib.sha256(f"{identifier}/{canonical}".encode()).hexdigest()[:32]}"'
+    # Weak: the same pixels always, though another encoder (a Pillow upgrade) may give other bytes.
+    etag = f'W/"{hashlib.sha256(f"{identifier}/{canonical}".encode()).hexdigest()[:32]}"'
     headers: dict[str, str | list[str]] = {
         "Content-Type": MEDIA_TYPES[parsed.format],
         "Link": f'<{_service_id(version, identifier)}/{canonical}>;rel="canonical", {_profile_link(version)}',

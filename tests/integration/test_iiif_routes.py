@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import time
@@ -171,6 +172,53 @@ def test_a_file_that_is_not_an_image_has_no_iiif_service(api: Client, pump: Any)
 
     assert response.status_code == 404
     assert json.loads(response.body)["message"].startswith("This file is not an image")
+
+
+def test_an_image_still_being_ingested_is_a_503_no_cache_keeps(api: Client, pump: Any) -> None:
+    bucket = new_bucket(api, public_read=True)
+    drain(pump)
+    content = picture()
+    upload = initiate(api, bucket, len(content), key="pics/pending.png", content_type="image/png")
+    put(upload["parts"][0], content)
+    image_id = complete(api, bucket, upload["id"], key="pics/pending.png")[1]["version_id"]
+    paths = [f"/iiif/{v}/{image_id}/info.json" for v in ("3", "2")] + [
+        f"/iiif/3/{image_id}/full/max/0/default.jpg"
+    ]
+
+    for path in paths:
+        waiting = get(api, path)
+        assert (waiting.status_code, json.loads(waiting.body)["status"]) == (503, 503), path
+        assert waiting.headers["Retry-After"] == "5"
+        assert waiting.headers["Cache-Control"] == "no-store"  # else a cache would keep "not yet"
+
+    drain(pump)
+    for path in paths:
+        assert get(api, path).status_code == 200, path
+
+
+def test_only_those_who_may_see_an_image_learn_that_it_is_being_ingested(api: Client, pump: Any) -> None:
+    bucket = new_bucket(api)
+    drain(pump)
+    version = store(api, bucket, "pics/private.png", picture())
+
+    stranger = get(api, f"/iiif/3/{version['version_id']}/info.json", BOB)
+    missing = get(api, "/iiif/3/0123456789abcdef0123456789abcdef/info.json", BOB)
+    assert (stranger.status_code, stranger.body) == (404, missing.body)
+    assert get(api, f"/iiif/3/{version['version_id']}/info.json", ALICE).status_code == 503
+
+
+def test_info_json_has_an_etag_of_its_bytes_and_answers_a_match_with_a_304(
+    api: Client, identifier: tuple[str, str]
+) -> None:
+    _, image_id = identifier
+    for version in ("3", "2"):
+        first = get(api, f"/iiif/{version}/{image_id}/info.json")
+        assert first.headers["ETag"] == f'"{hashlib.sha256(first.body).hexdigest()[:32]}"'
+        again = get(api, f"/iiif/{version}/{image_id}/info.json", {"If-None-Match": first.headers["ETag"]})
+        assert (again.status_code, again.body) == (304, b"")
+        assert again.headers["ETag"] == first.headers["ETag"]
+    head = api.http.head(f"/iiif/3/{image_id}/info.json")
+    assert head.headers["ETag"] == get(api, f"/iiif/3/{image_id}/info.json").headers["ETag"]
 
 
 def big_picture_identifier(api: Client, pump: Any, content: bytes | None = None) -> tuple[str, str]:
@@ -393,7 +441,7 @@ def test_a_file_that_is_not_an_image_answers_others_as_a_missing_one_does(api: C
         missing = api.http.get("/iiif/3/0123456789abcdef0123456789abcdef/info.json", headers=stranger)
         assert (answer.status_code, answer.body) == (missing.status_code, missing.body) == (404, missing.body)
     owner = api.http.get(f"/iiif/3/{version['version_id']}/info.json", headers=ALICE)
-    assert json.loads(owner.body)["message"] == "This file is not an image, or has not been ingested yet."
+    assert json.loads(owner.body)["message"].startswith("This file is not an image")
 
 
 def test_a_turn_cannot_take_an_answer_beyond_the_limits(api: Client, pump: Any) -> None:

@@ -262,7 +262,7 @@ def test_an_ingest_that_died_part_way_is_not_done_and_is_finished_by_monitoring(
     file_id = stored_key(api, bucket, "big.png").removeprefix("data/")
 
     assert meta(api, bucket, "big.png")["ingest"]["state"] == "pending"  # not done: tiles are missing
-    assert api.http.get(f"/iiif/3/{version['version_id']}/info.json").status_code == 404
+    assert api.http.get(f"/iiif/3/{version['version_id']}/info.json").status_code == 503  # not yet
     jobs.monitor_integrity()
     assert waiting_messages() == 0  # its claim may still be alive
 

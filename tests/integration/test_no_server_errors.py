@@ -1,5 +1,6 @@
 """Whatever a client sends to any route (path segments, query parameters, headers, body), the answer
-is never a 5xx: bad input is a JSON 4xx. Property-based, over every route the app registers."""
+is never a 5xx but a 503 "not yet": bad input is a JSON 4xx. Property-based, over every route the
+app registers."""
 
 from __future__ import annotations
 
@@ -135,7 +136,9 @@ def test_no_input_makes_a_route_answer_5xx(
 
     response = api.http.request(method, request["path"], headers=request["headers"], body=request["body"])
 
-    assert response.status_code < 500, (request, response.body[:500])
+    # The one 5xx that is no fault: "not yet" (a file still being ingested), with when to ask again.
+    not_yet = response.status_code == 503 and "Retry-After" in response.headers
+    assert response.status_code < 500 or not_yet, (request, response.body[:500])
     if response.status_code >= 400 and method != "HEAD":
         assert json.loads(response.body)["status"] == response.status_code
 
