@@ -50,8 +50,9 @@ layer: $(INSTALLED)
 $(LAYER): layers/requirements.txt layers/build.sh | $(INSTALLED)
 	bash layers/build.sh arm64
 
-# The libraries preview pages load (pdf.js, OpenSeadragon), from npm into chalicelib/previews/static/vendor.
-$(ASSETS): web/package-lock.json web/build.sh
+# The libraries preview pages load (pdf.js, OpenSeadragon), from npm into chalicelib/previews/static/vendor,
+# and the console built from web/console into chalicelib/previews/static/console.
+$(ASSETS): web/package-lock.json web/build.sh $(wildcard web/console/*)
 	bash web/build.sh
 
 # The CloudFormation of every stage, offline: infrastructure/cdk.out (docs/deploy.md).

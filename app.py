@@ -7,6 +7,7 @@ from chalice.app import CloudWatchEvent, Rate, SQSEvent
 
 from chalicelib.api import VellumChalice
 from chalicelib.auth.routes import blueprint as auth_routes
+from chalicelib.console.routes import blueprint as console_routes
 from chalicelib.files import jobs
 from chalicelib.files.companion import blueprint as companion_routes
 from chalicelib.files.routes import blueprint as files_routes
@@ -35,6 +36,7 @@ app.register_blueprint(companion_routes)
 app.register_blueprint(iiif_routes)
 app.register_blueprint(records_routes)
 app.register_blueprint(static_routes)
+app.register_blueprint(console_routes)
 
 
 @app.on_sqs_message(queue=settings.ingest_queue, batch_size=10)

@@ -181,6 +181,7 @@ def _print_banner(api_url: str, aws_port: int, secret: str) -> None:
     print(
         f"""
 Vellum is running.
+  console       {api_url}/   (open it in a browser; sign in as anyone)
   API           {api_url}   (try {api_url}/health)
   embedded AWS  http://127.0.0.1:{aws_port}   (S3, DynamoDB, SQS; presigned URLs point here)
   bearer token for user "{DEFAULT_USER}" (make token USER=... [ADMIN=1] for others):

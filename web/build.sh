@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The front-end libraries preview pages load, from npm (pinned by web/package-lock.json), copied
 # into chalicelib/previews/static/vendor so the Lambda package carries them: only the files the
-# pages use. Idempotent; quick when the lock file has not changed.
+# pages use; and the console, built from web/console. Idempotent; quick when neither the lock file
+# nor the console's sources changed.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 vendor="$here/../chalicelib/previews/static/vendor"
 stamp="$vendor/.lock"
-if [ -f "$stamp" ] && cmp -s "$stamp" "$here/package-lock.json" && [ "$stamp" -nt "$0" ]; then
+if [ -f "$stamp" ] && cmp -s "$stamp" "$here/package-lock.json" && [ "$stamp" -nt "$0" ] \
+    && [ -z "$(find "$here/console" -newer "$stamp" -print -quit)" ]; then
     exit 0
 fi
 npm ci --prefix "$here" --no-audit --no-fund --loglevel=error
@@ -25,4 +27,15 @@ cp "$modules/pdfjs-dist/LICENSE" "$vendor/pdfjs-$pdfjs/"
 cp "$modules/openseadragon/build/openseadragon/openseadragon.min.js" "$vendor/openseadragon-$osd/"
 cp -r "$modules/openseadragon/build/openseadragon/images" "$vendor/openseadragon-$osd/"
 cp "$modules/openseadragon/LICENSE.txt" "$vendor/openseadragon-$osd/" 2>/dev/null || true
+# The console (web/console): one ES module and one stylesheet, minified, with React and
+# react-jsonschema-form inside. esbuild, because it bundles JSX with no configuration and is one
+# pinned binary; the output lands beside the vendored libraries and is served from /static/console.
+# @rjsf/core's test helper imports Ajv, which needs 'unsafe-eval': the alias keeps it out.
+console="$here/../chalicelib/previews/static/console"
+mkdir -p "$console"
+"$modules/.bin/esbuild" "$here/console/main.jsx" --bundle --minify --format=esm --target=es2020 \
+    --jsx=automatic --define:process.env.NODE_ENV='"production"' --legal-comments=linked \
+    --alias:@rjsf/validator-ajv8="$here/console/validator.js" \
+    --outfile="$console/console.js" --log-level=warning
+cp "$here/console/console.css" "$console/console.css"
 cp "$here/package-lock.json" "$stamp"

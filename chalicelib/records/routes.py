@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,7 +16,7 @@ from chalicelib.errors import invalid_field
 from chalicelib.files import routes as files_routes
 from chalicelib.files.keys import decode_key
 from chalicelib.links import base_url
-from chalicelib.records import files, service, versions
+from chalicelib.records import files, schema, service, versions
 from chalicelib.records.serializers import files_json, record_json, record_summary_json
 
 blueprint = Blueprint(__name__)
@@ -47,6 +48,15 @@ def _if_match() -> int | None:
 def create() -> Response:
     spec = parse_body(service.RecordSpec, blueprint.current_request)
     return _answer(service.create_record(current_principal(), spec), 201)
+
+
+@blueprint.route("/schemas/record", methods=["GET"])
+def record_schema() -> Response:
+    """The JSON Schema of a record's metadata (VELLUM_RECORD_SCHEMA, else the shipped one)."""
+    return Response(
+        body=json.dumps(schema.record_schema()).encode(),
+        headers={"Content-Type": "application/schema+json", "Cache-Control": "public, max-age=300"},
+    )
 
 
 @blueprint.route("/records", methods=["GET"])

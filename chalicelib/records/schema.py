@@ -18,13 +18,20 @@ SHIPPED_SCHEMA = Path(__file__).parent / "schemas" / "record-v1.json"
 
 
 @functools.cache
+def record_schema() -> dict[str, Any]:
+    """The JSON Schema a record's metadata must satisfy, as clients (the console's form) read it."""
+    from jsonschema import Draft202012Validator
+
+    schema: dict[str, Any] = json.loads(Path(get_settings().record_schema or SHIPPED_SCHEMA).read_text())
+    Draft202012Validator.check_schema(schema)  # a broken schema fails at start, not per request
+    return schema
+
+
+@functools.cache
 def _validator() -> Any:
     from jsonschema import Draft202012Validator
 
-    path = get_settings().record_schema or SHIPPED_SCHEMA
-    schema = json.loads(Path(path).read_text())
-    Draft202012Validator.check_schema(schema)  # a broken schema fails at start, not per request
-    return Draft202012Validator(schema)
+    return Draft202012Validator(record_schema())
 
 
 def validate_metadata(metadata: object) -> dict[str, Any]:

@@ -14,8 +14,10 @@ from chalicelib.settings import Settings, get_settings
 @pytest.fixture(autouse=True)
 def fresh_validator(local_env: Settings) -> Iterator[None]:
     schema._validator.cache_clear()
+    schema.record_schema.cache_clear()
     yield
     schema._validator.cache_clear()
+    schema.record_schema.cache_clear()
 
 
 def test_the_shipped_schema_asks_only_for_a_title() -> None:

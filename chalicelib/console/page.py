@@ -1,0 +1,48 @@
+"""The console's HTML shell and the headers it is sent with.
+
+The page holds no content of its own: a script built from web/console renders everything from the
+public API. Its Content-Security-Policy is as strict as the preview pages': scripts and styles only
+from the API's own /static, no inline code, no framing.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "frame-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
+def shell(static: str, config: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The page, and its headers; ``config`` is what the script needs to start (stage, sign-in)."""
+    html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        '<meta name="referrer" content="no-referrer"><title>Vellum</title>'
+        '<link rel="icon" href="data:,">'
+        f'<link rel="stylesheet" href="{escape(static)}/console/console.css"></head><body>'
+        f'<div id="console" data-config="{escape(json.dumps(config))}">'
+        "<noscript>Vellum's console needs JavaScript.</noscript></div>"
+        f'<script type="module" src="{escape(static)}/console/console.js"></script></body></html>'
+    )
+    headers = {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-cache",
+    }
+    return html, headers

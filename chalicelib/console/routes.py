@@ -1,0 +1,49 @@
+"""The console at /, and the local stage's "sign in as" (a token for any user, for trying Vellum)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, Response
+from pydantic import BaseModel, Field
+
+from chalicelib.auth.tokens import issue_local_token
+from chalicelib.bodies import parse_body
+from chalicelib.console.page import shell
+from chalicelib.errors import NotFound
+from chalicelib.links import base_url
+from chalicelib.settings import get_settings
+
+blueprint = Blueprint(__name__)
+
+LOCAL_TOKEN_SECONDS = 12 * 3600
+
+
+class LocalSignIn(BaseModel):
+    user: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
+    admin: bool = False
+
+
+@blueprint.route("/", methods=["GET"])
+def console() -> Response:
+    settings = get_settings()
+    base = base_url(blueprint.current_request)
+    # Production's OpenID Connect sign-in is configured here too once it exists; locally, "sign in as".
+    sign_in = "local" if settings.stage == "local" else None
+    config: dict[str, Any] = {"stage": settings.stage, "signIn": sign_in}
+    html, headers = shell(f"{base}/static", config)
+    return Response(body=html.encode(), headers=dict(headers))
+
+
+@blueprint.route("/console/local-token", methods=["POST"])
+def local_token() -> Response:
+    """A token for whoever the form names: only where tokens are signed with the local secret."""
+    settings = get_settings()
+    if settings.stage != "local" or not settings.local_token_secret:
+        raise NotFound("No such route.")
+    spec = parse_body(LocalSignIn, blueprint.current_request)
+    roles = [settings.admin_role] if spec.admin else []
+    token = issue_local_token(settings.local_token_secret, spec.user, roles, ttl_seconds=LOCAL_TOKEN_SECONDS)
+    return Response(
+        body={"token": token, "expires_in": LOCAL_TOKEN_SECONDS}, headers={"Cache-Control": "no-store"}
+    )

@@ -1,0 +1,44 @@
+// The console's only way to Vellum: its public HTTP API, with the signed-in user's bearer token,
+// kept in memory (a reload signs out; nothing is left in storage for another script to read).
+
+let token = null;
+
+export class ApiError extends Error {
+  constructor(status, message, errors) {
+    super(message);
+    this.status = status;
+    this.errors = errors || [];
+  }
+}
+
+export function signedIn() {
+  return token !== null;
+}
+
+export function setToken(value) {
+  token = value;
+}
+
+export async function call(method, path, body, extraHeaders = {}) {
+  const headers = { Accept: "application/json", ...extraHeaders };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, "Vellum could not be reached: check the connection and try again.");
+  }
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    // Every API error is {status, message, errors?}: show its message, never anything else.
+    throw new ApiError(response.status, (data && data.message) || `The request failed (${response.status}).`, data && data.errors);
+  }
+  return data;
+}
