@@ -3,8 +3,8 @@
 DynamoDB applies each conditional write and each transaction atomically, and Vellum's concurrency
 control (quota reservations, claiming a completion, revisions) rests on that. moto 5.2 checks a
 condition and then writes without a lock, so two threads of its server can both pass one
-condition. One lock around moto's writes gives the embedded AWS, and the tests, DynamoDB's
-guarantee; Vellum's own code takes no lock anywhere.
+condition, and a read can see a write half done. One lock around moto's writes and reads gives
+the embedded AWS, and the tests, DynamoDB's guarantee; Vellum's own code takes no lock anywhere.
 
 DynamoDB also applies a transaction once per ``ClientRequestToken`` for 10 minutes, which botocore
 fills in for every TransactWriteItems call and sends again with each of its own retries. moto
@@ -41,6 +41,9 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
 WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+# moto applies an update's actions one by one to the live item, and serialises a read's answer
+# from the live items: a read during a write could see half of it. DynamoDB reads whole items.
+READS = ("get_item", "query", "scan", "batch_get_item", "transact_get_items")
 TOKEN_LIFETIME_SECONDS = 600  # DynamoDB's idempotency window
 _lock = threading.RLock()
 # Token -> (when applied, the items it applied, the answer), oldest first.
@@ -69,6 +72,10 @@ def make_dynamodb_writes_atomic() -> None:
         if getattr(method, "_atomic", False):
             continue
         setattr(DynamoDBBackend, name, _serialised(method))
+    for name in READS:
+        handler = getattr(DynamoHandler, name)
+        if not getattr(handler, "_atomic", False):
+            setattr(DynamoHandler, name, _under_lock(handler))
     if not getattr(DynamoHandler.transact_write_items, "_atomic", False):
         DynamoHandler.transact_write_items = _once_per_token(  # type: ignore[method-assign,assignment]
             DynamoHandler.transact_write_items
@@ -102,6 +109,16 @@ def _serialised(method: Callable[..., Any]) -> Callable[..., Any]:
 
     atomic._atomic = True  # type: ignore[attr-defined]
     return atomic
+
+
+def _under_lock(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def whole(*args: Any, **kwargs: Any) -> Any:
+        with _lock:
+            return method(*args, **kwargs)
+
+    whole._atomic = True  # type: ignore[attr-defined]
+    return whole
 
 
 def _written_key(arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 from typing import Any
 
 import pytest
@@ -57,6 +59,42 @@ def test_the_embedded_dynamodb_applies_a_transaction_once_per_client_token(
 
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"}
+
+
+def test_a_read_of_the_embedded_dynamodb_never_sees_a_write_half_done(moto_aws: Settings) -> None:
+    """moto applies an update's actions one by one: without the lock, a racing read saw a record
+    published with its old revision (tests/integration/test_records.py, racing publishes)."""
+    client = aws.dynamodb()
+    key = {"pk": {"S": "B#torn"}, "sk": {"S": "#BUCKET"}}
+    names = [f"a{n}" for n in range(30)]
+    client.put_item(TableName=TABLE, Item={**key, **{name: {"N": "0"} for name in names}})
+    torn: list[set[str]] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            item = client.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"]
+            seen = {item[name]["N"] for name in names}
+            if len(seen) > 1:
+                torn.append(seen)
+
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: mid-update, if it can be
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for value in range(1, 150):
+            client.update_item(
+                TableName=TABLE,
+                Key=key,
+                UpdateExpression="SET " + ", ".join(f"{name} = :v" for name in names),
+                ExpressionAttributeValues={":v": {"N": str(value)}},
+            )
+    finally:
+        stop.set()
+        reader.join()
+        sys.setswitchinterval(previous)
+    assert torn == []
 
 
 def test_the_embedded_dynamodb_undoes_every_write_of_a_cancelled_transaction(
