@@ -27,8 +27,8 @@ cp "$modules/pdfjs-dist/LICENSE" "$vendor/pdfjs-$pdfjs/"
 cp "$modules/openseadragon/build/openseadragon/openseadragon.min.js" "$vendor/openseadragon-$osd/"
 cp -r "$modules/openseadragon/build/openseadragon/images" "$vendor/openseadragon-$osd/"
 cp "$modules/openseadragon/LICENSE.txt" "$vendor/openseadragon-$osd/" 2>/dev/null || true
-# The console (web/console): one ES module and one stylesheet, minified, with React and
-# react-jsonschema-form inside. esbuild, because it bundles JSX with no configuration and is one
+# The console (web/console): one ES module and one stylesheet, minified, with React,
+# react-jsonschema-form and Uppy inside. esbuild, because it bundles JSX with no configuration and is one
 # pinned binary; the output lands beside the vendored libraries and is served from /static/console.
 # @rjsf/core's test helper imports Ajv, which needs 'unsafe-eval': the alias keeps it out.
 console="$here/../chalicelib/previews/static/console"
@@ -37,5 +37,4 @@ mkdir -p "$console"
     --jsx=automatic --define:process.env.NODE_ENV='"production"' --legal-comments=linked \
     --alias:@rjsf/validator-ajv8="$here/console/validator.js" \
     --outfile="$console/console.js" --log-level=warning
-cp "$here/console/console.css" "$console/console.css"
 cp "$here/package-lock.json" "$stamp"

@@ -11,22 +11,25 @@ import json
 from html import escape
 from typing import Any
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: blob:",
-        "connect-src 'self'",
-        "frame-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
+
+def content_security_policy(upload_origin: str) -> str:
+    """Nothing but the API's own scripts, styles and frames; uploads go to S3 (``upload_origin``)."""
+    return "; ".join(
+        (
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data: blob:",  # blob: Uppy's previews of the files chosen
+            f"connect-src 'self' {upload_origin}",
+            "frame-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        )
     )
-)
 
 
-def shell(static: str, config: dict[str, Any]) -> tuple[str, dict[str, str]]:
+def shell(static: str, upload_origin: str, config: dict[str, Any]) -> tuple[str, dict[str, str]]:
     """The page, and its headers; ``config`` is what the script needs to start (stage, sign-in)."""
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -40,7 +43,7 @@ def shell(static: str, config: dict[str, Any]) -> tuple[str, dict[str, str]]:
     )
     headers = {
         "Content-Type": "text/html; charset=utf-8",
-        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "Content-Security-Policy": content_security_policy(upload_origin),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-cache",

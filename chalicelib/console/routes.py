@@ -11,6 +11,7 @@ from chalicelib.auth.tokens import issue_local_token
 from chalicelib.bodies import parse_body
 from chalicelib.console.page import shell
 from chalicelib.errors import NotFound
+from chalicelib.files import storage
 from chalicelib.links import base_url
 from chalicelib.settings import get_settings
 
@@ -31,7 +32,7 @@ def console() -> Response:
     # Production's OpenID Connect sign-in is configured here too once it exists; locally, "sign in as".
     sign_in = "local" if settings.stage == "local" else None
     config: dict[str, Any] = {"stage": settings.stage, "signIn": sign_in}
-    html, headers = shell(f"{base}/static", config)
+    html, headers = shell(f"{base}/static", storage.upload_origin(), config)
     return Response(body=html.encode(), headers=dict(headers))
 
 

@@ -52,6 +52,13 @@ def presigner() -> S3Presigner:
     )
 
 
+def upload_origin() -> str:
+    """The origin presigned URLs of the data bucket point at: a page that uploads must reach it."""
+    url = presigner().presign_get_object(get_settings().data_bucket, "origin", expires_in=60)
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def start_multipart(key: str, content_type: str | None) -> str:
     params = {"Bucket": get_settings().data_bucket, "Key": key}
     if content_type:

@@ -3,15 +3,15 @@ what another user sees, and no accessibility violation that axe-core calls serio
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import requests
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from chalicelib.files.keys import encode_key
 from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -68,14 +68,11 @@ class Console:
         expect(self.page.get_by_text(f"Signed in as {user}")).to_be_visible()
 
 
-def upload_file(stack: Stack, record_id: str, user: str, key: str, content: bytes) -> None:
-    token = requests.post(f"{stack.api}/console/local-token", json={"user": user}, timeout=30).json()["token"]
-    auth = {"Authorization": f"Bearer {token}"}
-    path = f"{stack.api}/records/{record_id}/files/{encode_key(key)}"
-    upload = requests.post(f"{path}?uploads", json={"size": len(content)}, headers=auth, timeout=30).json()
-    [part] = upload["parts"]
-    requests.put(part["url"], data=content, headers=part["headers"], timeout=30).raise_for_status()
-    requests.post(f"{path}?uploadId={upload['id']}", headers=auth, timeout=30).raise_for_status()
+def picture(width: int, height: int) -> bytes:
+    image = Image.new("RGB", (width, height), (30, 120, 200))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -119,16 +116,25 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
 
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_role("alert")).to_have_text("A record is published with at least one file.")
-    # The console's uploads come with Uppy (issue 14's next step): until then the file goes in
-    # through the API, as alice, and the console shows it.
     published = page.url.rsplit("/", 1)[1]
-    upload_file(stack, published, "alice", "data.csv", b"site,count\nA,3\n")
-    page.get_by_role("link", name="← Records").click()
-    page.get_by_role("link", name="Field survey 2026").first.click()
-    expect(page.get_by_role("link", name="data.csv")).to_be_visible()
+
+    # Two files dropped on the stock Uppy Dashboard: they go straight to S3, then ingest describes them.
+    page.locator("input.uppy-Dashboard-input").first.set_input_files(
+        [
+            {"name": "data.csv", "mimeType": "text/csv", "buffer": b"site,count\nA,3\n"},
+            {"name": "map.png", "mimeType": "image/png", "buffer": picture(900, 600)},
+        ]
+    )
+    page.get_by_role("button", name="Upload 2 files").click()
+    expect(page.get_by_role("link", name="data.csv")).to_be_visible(timeout=30_000)
+    expect(page.locator(".file", has_text="map.png").get_by_text("Ready")).to_be_visible(timeout=60_000)
+    thumbnail = page.locator(".file", has_text="map.png").locator("img")  # IIIF, read with the token
+    expect(thumbnail).to_have_js_property("naturalWidth", 256)
+    alice.accessible()
+    alice.shot("3-files")
     page.get_by_role("button", name="Publish").click()
     expect(page.locator(".bar .state")).to_have_text("published")
-    alice.shot("3-published")
+    alice.shot("4-published")
     page.get_by_role("link", name="← Records").click()
     page.get_by_role("button", name="New record").click()
     page.get_by_label("title").fill("Unfinished notes")
@@ -139,7 +145,7 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     expect(bob.page.get_by_role("link", name="Field survey 2026")).to_be_visible()
     expect(bob.page.get_by_text("Unfinished notes")).to_have_count(0)  # alice's draft is hers
     bob.accessible()
-    bob.shot("4-another-user-on-a-phone")
+    bob.shot("5-another-user-on-a-phone")
     assert alice.problems == bob.problems == [], (alice.problems, bob.problems)
     record_id = page.url.rsplit("/", 1)[1]
     assert [(method, path) for method, path, _ in alice.refusals] == [

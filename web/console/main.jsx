@@ -1,8 +1,14 @@
 // Vellum's web console: React and react-jsonschema-form over the public API (./api.js).
-import { StrictMode, useCallback, useEffect, useState } from "react";
+import { StrictMode, useCallback, useEffect, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
 import Form from "@rjsf/core";
-import { ApiError, call, setToken, signedIn } from "./api.js";
+import Uppy from "@uppy/core";
+import Dashboard from "@uppy/dashboard";
+import AwsS3 from "@uppy/aws-s3";
+import "@uppy/core/css/style.min.css";
+import "@uppy/dashboard/css/style.min.css";
+import "./console.css";
+import { ApiError, call, imageUrl, setToken, signedIn } from "./api.js";
 import { go, useRoute } from "./router.js";
 import validator, { errorSchema } from "./validator.js";
 
@@ -36,6 +42,7 @@ function SignIn({ onSignedIn }) {
     try {
       const { token } = await call("POST", "/console/local-token", { user: user.trim(), admin });
       setToken(token);
+      await call("POST", "/session"); // Uppy sends no headers: its requests carry this cookie
       onSignedIn(await call("GET", "/me"));
     } catch (failure) {
       setError(failure);
@@ -173,6 +180,132 @@ function NewRecord() {
   );
 }
 
+const MiB = 1024 * 1024;
+
+function bytes(n) {
+  if (n == null) return "";
+  if (n < 1024) return `${n} bytes`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+// The stock Uppy Dashboard and @uppy/aws-s3, against Vellum's Companion routes (/s3/...).
+function Uploader({ bucket, onUploaded }) {
+  const target = useRef(null);
+  const uploaded = useRef(onUploaded);
+  uploaded.current = onUploaded;
+  useEffect(() => {
+    const free = bucket.quota_size == null ? null : bucket.quota_size - bucket.size;
+    const limit = [bucket.max_file_size, free].filter((n) => n != null);
+    const uppy = new Uppy({
+      meta: { bucket: bucket.id },
+      restrictions: { maxFileSize: limit.length ? Math.min(...limit) : null },
+    });
+    uppy.use(Dashboard, {
+      target: target.current,
+      inline: true,
+      height: 300,
+      width: "100%",
+      fileManagerSelectionType: "both", // files and folders
+      proudlyDisplayPoweredByUppy: false,
+      note: limit.length ? `Files up to ${bytes(Math.min(...limit))}` : null,
+    });
+    uppy.use(AwsS3, { companionEndpoint: window.location.origin }); // "/" would make //s3/... URLs
+    // Declared sizes let Vellum plan and sign each part's exact length; a folder keeps its paths.
+    uppy.on("file-added", (file) => uppy.setFileMeta(file.id, { size: file.size, key: file.meta.relativePath || file.name }));
+    uppy.on("upload-success", (file) => uploaded.current(file.meta.key));
+    return () => uppy.destroy();
+  }, [bucket.id, bucket.quota_size, bucket.max_file_size]); // eslint-disable-line react-hooks/exhaustive-deps
+  return <div ref={target} className="uploader" />;
+}
+
+function Thumbnail({ src }) {
+  const [url, setUrl] = useState(null);
+  useEffect(() => {
+    let shown = null;
+    let live = true;
+    imageUrl(src).then(
+      (made) => (live ? setUrl((shown = made)) : URL.revokeObjectURL(made)),
+      () => {},
+    );
+    return () => {
+      live = false;
+      if (shown) URL.revokeObjectURL(shown);
+    };
+  }, [src]);
+  return url ? <img src={url} alt="" width="64" /> : <span className="no-thumb" aria-hidden="true" />;
+}
+
+function FileRow({ object, preview }) {
+  const ingest = object.ingest || {};
+  return (
+    <li className="file">
+      {object.links.thumbnail ? <Thumbnail src={object.links.thumbnail} /> : <span className="no-thumb" aria-hidden="true" />}
+      <span>
+        <a href={preview}>{object.key}</a>
+        <br />
+        <span className="quiet">
+          {bytes(object.size)} · {object.mimetype || ingest.type || "unknown type"}
+          {object.checksum ? ` · ${object.checksum.slice(0, 19)}…` : ""}
+        </span>
+        <br />
+        <span className={`ingest ${ingest.state}`}>
+          {ingest.state === "pending" && "Being processed…"}
+          {ingest.state === "done" && "Ready"}
+          {ingest.state === "failed" && `Could not be processed: ${ingest.reason || "unknown reason"}`}
+        </span>
+      </span>
+    </li>
+  );
+}
+
+function Files({ record, entries, onChange }) {
+  const listing = record.links.files;
+  // The bucket's listing: its quota and limits, and each object's own JSON (ingest, thumbnail).
+  const { data: bucket, error, reload } = useLoad(() => call("GET", listing), [listing]);
+  const objects = (bucket && bucket.contents) || [];
+  const [awaited, setAwaited] = useState(() => new Set());
+  // Look again until every upload is listed (a form upload is recorded once S3 reports it) and
+  // ingest is done with every file: thumbnails, types and checks arrive on their own.
+  useEffect(() => {
+    const listed = new Set(objects.map((o) => o.key));
+    const waiting = [...awaited].some((key) => !listed.has(key)) || objects.some((o) => o.ingest && o.ingest.state === "pending");
+    if (!waiting) return undefined;
+    const timer = setTimeout(reload, 1000);
+    return () => clearTimeout(timer);
+  }, [bucket, awaited]); // eslint-disable-line react-hooks/exhaustive-deps
+  const previews = Object.fromEntries(entries.map((entry) => [entry.key, entry.links.preview]));
+  return (
+    <>
+      <Problem error={error} />
+      {objects.length === 0 ? (
+        <p className="quiet">No files yet{record.state === "draft" ? ": drop some below." : "."}</p>
+      ) : (
+        <ul className="files">
+          {objects.map((object) => (
+            <FileRow key={object.key} object={object} preview={previews[object.key] || object.links.self + "?preview"} />
+          ))}
+        </ul>
+      )}
+      {record.state === "draft" && bucket && (
+        <Uploader
+          bucket={bucket}
+          onUploaded={(key) => {
+            setAwaited((keys) => new Set([...keys, key]));
+            onChange();
+          }}
+        />
+      )}
+    </>
+  );
+}
+
 function RecordView({ id }) {
   const { data: record, error, reload } = useLoad(() => call("GET", `/records/${id}`), [id]);
   const [problem, setProblem] = useState(null);
@@ -221,17 +354,14 @@ function RecordView({ id }) {
         )}
       </div>
       <h2>Files</h2>
-      {entries.length === 0 ? (
-        <p className="quiet">No files yet.</p>
-      ) : (
-        <ul className="files">
-          {entries.map((entry) => (
-            <li key={entry.key}>
-              <a href={entry.links.preview}>{entry.key}</a> <span className="quiet">{entry.size} bytes</span>
-            </li>
-          ))}
-        </ul>
-      )}
+      <Files
+        record={record}
+        entries={entries}
+        onChange={() => {
+          setProblem(null); // what failed before the new files may work now
+          reload();
+        }}
+      />
       <h2>Metadata</h2>
       {record.state === "draft" ? (
         <MetadataForm
@@ -270,6 +400,7 @@ function App() {
           <button
             type="button"
             onClick={() => {
+              call("DELETE", "/session").catch(() => {}); // ended server-side, wherever it was copied
               setToken(null);
               setMe(null);
             }}
