@@ -135,6 +135,24 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     page.get_by_role("button", name="Publish").click()
     expect(page.locator(".bar .state")).to_have_text("published")
     alice.shot("4-published")
+
+    # A new version: a draft with the files of the first, one of them replaced, then published.
+    page.get_by_role("button", name="New version").click()
+    expect(page.get_by_text("Version 2 (this one)")).to_be_visible()
+    expect(page.locator(".bar .state")).to_have_text("draft")
+    expect(page.get_by_role("link", name="map.png")).to_be_visible()
+    page.locator("input.uppy-Dashboard-input").first.set_input_files(
+        [{"name": "data.csv", "mimeType": "text/csv", "buffer": b"site,count\nA,3\nB,5\n"}]
+    )
+    page.get_by_role("button", name="Upload 1 file").click()
+    expect(page.locator(".file", has_text="data.csv").get_by_text("19 bytes")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator(".bar .state")).to_have_text("published")
+    expect(page.locator(".versions li", has_text="Version 2").get_by_text("latest published")).to_be_visible()
+    alice.accessible()
+    alice.shot("5-second-version")
+    page.get_by_role("link", name="Version 1").click()
+    expect(page.locator(".file", has_text="data.csv").get_by_text("15 bytes")).to_be_visible()  # kept
     page.get_by_role("link", name="← Records").click()
     page.get_by_role("button", name="New record").click()
     page.get_by_label("title").fill("Unfinished notes")
@@ -145,7 +163,7 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     expect(bob.page.get_by_role("link", name="Field survey 2026")).to_be_visible()
     expect(bob.page.get_by_text("Unfinished notes")).to_have_count(0)  # alice's draft is hers
     bob.accessible()
-    bob.shot("5-another-user-on-a-phone")
+    bob.shot("6-another-user-on-a-phone")
     assert alice.problems == bob.problems == [], (alice.problems, bob.problems)
     record_id = page.url.rsplit("/", 1)[1]
     assert [(method, path) for method, path, _ in alice.refusals] == [

@@ -82,6 +82,17 @@ function title(record) {
   return (record.metadata && record.metadata.title) || "Untitled";
 }
 
+// Newest first already: keep each record's first (newest) version; the record lists the others.
+function newestVersions(records) {
+  const seen = new Set();
+  return records.filter((record) => {
+    const chain = (record.versions && record.versions.parent) || record.id;
+    if (seen.has(chain)) return false;
+    seen.add(chain);
+    return true;
+  });
+}
+
 function RecordList({ heading, query, empty }) {
   const [cursor, setCursor] = useState(null);
   const { data, error, loading } = useLoad(
@@ -96,7 +107,7 @@ function RecordList({ heading, query, empty }) {
       {data && data.records.length === 0 && <p className="quiet">{empty}</p>}
       {data && data.records.length > 0 && (
         <ul className="records">
-          {data.records.map((record) => (
+          {newestVersions(data.records).map((record) => (
             <li key={record.id}>
               <a href={`#/records/${record.id}`}>{title(record)}</a> <span className={`state ${record.state}`}>{record.state}</span>
             </li>
@@ -270,12 +281,15 @@ function Files({ record, entries, onChange }) {
   // The bucket's listing: its quota and limits, and each object's own JSON (ingest, thumbnail).
   const { data: bucket, error, reload } = useLoad(() => call("GET", listing), [listing]);
   const objects = (bucket && bucket.contents) || [];
-  const [awaited, setAwaited] = useState(() => new Set());
-  // Look again until every upload is listed (a form upload is recorded once S3 reports it) and
-  // ingest is done with every file: thumbnails, types and checks arrive on their own.
+  // key -> the version listed when its upload succeeded (null: none): the upload is not listed
+  // yet while that is still the version shown (a form upload is recorded once S3 reports it).
+  const [awaited, setAwaited] = useState(() => new Map());
+  // Look again until every upload is listed and ingest is done with every file: thumbnails,
+  // types and checks arrive on their own.
   useEffect(() => {
-    const listed = new Set(objects.map((o) => o.key));
-    const waiting = [...awaited].some((key) => !listed.has(key)) || objects.some((o) => o.ingest && o.ingest.state === "pending");
+    const listed = new Map(objects.map((o) => [o.key, o.version_id]));
+    const unlisted = [...awaited].some(([key, before]) => !listed.has(key) || listed.get(key) === before);
+    const waiting = unlisted || objects.some((o) => o.ingest && o.ingest.state === "pending");
     if (!waiting) return undefined;
     const timer = setTimeout(reload, 1000);
     return () => clearTimeout(timer);
@@ -297,11 +311,32 @@ function Files({ record, entries, onChange }) {
         <Uploader
           bucket={bucket}
           onUploaded={(key) => {
-            setAwaited((keys) => new Set([...keys, key]));
+            const shown = objects.find((o) => o.key === key);
+            setAwaited((keys) => new Map([...keys, [key, shown ? shown.version_id : null]]));
             onChange();
           }}
         />
       )}
+    </>
+  );
+}
+
+function Versions({ id }) {
+  const { data, error } = useLoad(() => call("GET", `/records/${id}/versions`), [id]);
+  if (error) return <Problem error={error} />;
+  if (!data || data.versions.length < 2) return null;
+  return (
+    <>
+      <h2>Versions</h2>
+      <ol className="versions">
+        {data.versions.map((version) => (
+          <li key={version.id}>
+            {version.id === id ? <strong>Version {version.versions.index} (this one)</strong> : <a href={`#/records/${version.id}`}>Version {version.versions.index}</a>}{" "}
+            <span className={`state ${version.state}`}>{version.state}</span>
+            {version.versions.is_latest && <span className="latest"> latest published</span>}
+          </li>
+        ))}
+      </ol>
     </>
   );
 }
@@ -362,6 +397,7 @@ function RecordView({ id }) {
           reload();
         }}
       />
+      <Versions id={id} key={record.revision_id} />
       <h2>Metadata</h2>
       {record.state === "draft" ? (
         <MetadataForm
