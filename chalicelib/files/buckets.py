@@ -18,7 +18,7 @@ from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
 from chalicelib.dynamodb import condition_failed, refused_keys, save_once, transaction
 from chalicelib.errors import Conflict, FieldError, Forbidden, NotFound, QuotaExceeded
-from chalicelib.files.access import Narrowing, access_narrowed
+from chalicelib.files.access import Narrowing, access_narrowed, access_widened
 from chalicelib.files.models import BUCKET_SK, DELETED_BUCKETS_PK, BucketItem, bucket_pk
 from chalicelib.files.planning import MAX_OBJECT_SIZE
 from chalicelib.settings import get_settings
@@ -199,6 +199,8 @@ def update_bucket(principal: Principal, bucket_id: str, changes: BucketChanges) 
         raise
     if bucket.public_read and given.get("public_read") is False:
         access_narrowed(Narrowing(bucket_id, was_public=True))
+    if not bucket.public_read and given.get("public_read") is True:
+        access_widened(bucket_id)
     return _from_item(item)
 
 

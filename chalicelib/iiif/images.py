@@ -23,7 +23,7 @@ from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
 from chalicelib.errors import BadRequest, NotFound, ServiceUnavailable, TooManyRequests
 from chalicelib.files import storage
-from chalicelib.files.access import on_access_narrowed
+from chalicelib.files.access import on_access_narrowed, on_access_widened
 from chalicelib.files.buckets import Bucket, load_bucket
 from chalicelib.files.models import IngestState
 from chalicelib.files.objects import find_version
@@ -127,8 +127,9 @@ def recent() -> _Recent:
     return _Recent()
 
 
-# The function that narrows access answers by the new rule from its next request on.
+# The function that changes access answers by the new rule from its next request on.
 on_access_narrowed(lambda narrowing: recent().forget_bucket(narrowing.bucket_id))
+on_access_widened(lambda bucket_id: recent().forget_bucket(bucket_id))
 
 
 def find_image(principal: Principal, identifier: str) -> ImageSource:

@@ -32,6 +32,7 @@ from chalicelib.errors import (
     Unauthorized,
 )
 from chalicelib.files import buckets, objects, uploads
+from chalicelib.files.access import access_widened
 from chalicelib.records.models import (
     PUBLIC_PK,
     RECORD_SK,
@@ -268,6 +269,8 @@ def publish_record(principal: Principal, record_id: str) -> Record:
         # Published files are anyone's when both the record and its files are public.
         public_files = record.access.get("record") == "public" and record.access.get("files") == "public"
         buckets.lock_with(writes, record.bucket_id, public_read=public_files)
+    if public_files:
+        access_widened(record.bucket_id)
     return from_item(_load(record.id))
 
 

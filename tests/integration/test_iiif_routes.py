@@ -21,9 +21,11 @@ from tests.helpers import (
     bearer,
     call,
     complete,
+    create,
     drain,
     initiate,
     new_bucket,
+    png,
     put,
     store,
     stored_key,
@@ -429,6 +431,20 @@ def test_access_is_read_again_once_the_cache_time_has_passed(
         assert time.monotonic() < deadline, "the image stayed public"
         time.sleep(0.02)
     assert get(api, info, ALICE).status_code == 200
+
+
+def test_a_published_records_images_are_anyones_at_once(api: Client, pump: Any) -> None:
+    record = create(api)
+    version = store(api, record["bucket_id"], "map.png", png(600, 400))
+    drain(pump)
+    info = f"/iiif/3/{version['version_id']}/info.json"
+    assert get(api, info, ALICE).status_code == 200  # the owner's look, kept in the warm cache
+    assert get(api, info, BOB).status_code == 404
+
+    assert call(api, "post", f"/records/{record['id']}/publish")[0] == 200
+
+    assert get(api, info, BOB).status_code == 200  # not 10 s later, when the cache expires
+    assert get(api, info).status_code == 200
 
 
 def test_a_file_that_is_not_an_image_answers_others_as_a_missing_one_does(api: Client, pump: Any) -> None:
