@@ -162,6 +162,9 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     bob.sign_in(stack.api, "bob")
     expect(bob.page.get_by_role("link", name="Field survey 2026")).to_be_visible()
     expect(bob.page.get_by_text("Unfinished notes")).to_have_count(0)  # alice's draft is hers
+    bob.page.get_by_role("link", name="Field survey 2026").click()
+    expect(bob.page.get_by_role("link", name="map.png")).to_be_visible()
+    expect(bob.page.get_by_role("button", name="New version")).to_have_count(0)  # not his to change
     bob.accessible()
     bob.shot("6-another-user-on-a-phone")
     assert alice.problems == bob.problems == [], (alice.problems, bob.problems)

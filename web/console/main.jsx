@@ -341,7 +341,7 @@ function Versions({ id }) {
   );
 }
 
-function RecordView({ id }) {
+function RecordView({ id, me }) {
   const { data: record, error, reload } = useLoad(() => call("GET", `/records/${id}`), [id]);
   const [problem, setProblem] = useState(null);
   if (error) {
@@ -366,6 +366,7 @@ function RecordView({ id }) {
     }
   };
   const entries = Object.values((record.files && record.files.entries) || {});
+  const mine = me.admin || (record.owners || []).includes(me.sub); // what the API lets one change
   return (
     <main>
       <p>
@@ -377,12 +378,12 @@ function RecordView({ id }) {
       </div>
       <Problem error={problem} />
       <div className="actions">
-        {record.state === "draft" && (
+        {mine && record.state === "draft" && (
           <button type="button" onClick={() => act("POST", `/records/${id}/publish`)}>
             Publish
           </button>
         )}
-        {record.state === "published" && (
+        {mine && record.state === "published" && (
           <button type="button" onClick={() => act("POST", `/records/${id}/versions`)}>
             New version
           </button>
@@ -422,7 +423,7 @@ function App() {
   if (!me || !signedIn()) return <SignIn onSignedIn={setMe} />;
   let view;
   if (route[0] === "records" && route[1] === "new") view = <NewRecord />;
-  else if (route[0] === "records" && route[1]) view = <RecordView id={route[1]} />;
+  else if (route[0] === "records" && route[1]) view = <RecordView id={route[1]} me={me} />;
   else view = <Records />;
   return (
     <>
