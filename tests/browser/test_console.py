@@ -61,9 +61,10 @@ class Console:
         )
         assert violations == [], violations
 
-    def sign_in(self, api: str, user: str) -> None:
+    def sign_in(self, api: str, user: str, admin: bool = False) -> None:
         self.page.goto(f"{api}/")
         self.page.get_by_label("User name").fill(user)
+        self.page.get_by_label("Administrator").set_checked(admin)
         self.page.get_by_role("button", name="Sign in").click()
         expect(self.page.get_by_text(f"Signed in as {user}")).to_be_visible()
 
@@ -167,10 +168,28 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     expect(bob.page.get_by_role("button", name="New version")).to_have_count(0)  # not his to change
     bob.accessible()
     bob.shot("6-another-user-on-a-phone")
+    # alice deletes her draft; an administrator removes the published record, leaving a reason.
+    page.get_by_role("link", name="← Records").click()
+    page.get_by_role("link", name="Unfinished notes").click()
+    page.get_by_role("button", name="Delete draft").click()
+    expect(page.get_by_role("heading", name="Records", exact=True)).to_be_visible()
+    expect(page.get_by_text("Unfinished notes")).to_have_count(0)
+    bob.page.get_by_role("button", name="Sign out").click()
+    bob.sign_in(stack.api, "root", admin=True)
+    bob.page.get_by_role("link", name="Field survey 2026").click()
+    expect(bob.page.get_by_text("Version 2 (this one)")).to_be_visible()
+    removed = bob.page.url.rsplit("/", 1)[1]
+    bob.page.get_by_label("Reason").fill("Withdrawn at the depositor's request.")
+    bob.page.get_by_role("button", name="Remove record").click()
+    expect(bob.page.get_by_role("heading", name="Records", exact=True)).to_be_visible()
+    bob.page.goto(f"{stack.api}/#/records/{removed}")
+    expect(bob.page.get_by_role("alert")).to_have_text(
+        "This record was removed: Withdrawn at the depositor's request."
+    )
+
     assert alice.problems == bob.problems == [], (alice.problems, bob.problems)
-    record_id = page.url.rsplit("/", 1)[1]
     assert [(method, path) for method, path, _ in alice.refusals] == [
         ("POST", "/records"),  # the form without a title
         ("POST", f"/records/{published}/publish"),  # no file yet
     ], alice.refusals
-    assert bob.refusals == [] and record_id != published
+    assert bob.refusals == [("GET", f"/records/{removed}", 410)], bob.refusals

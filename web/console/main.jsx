@@ -94,14 +94,15 @@ function newestVersions(records) {
 }
 
 function RecordList({ heading, query, empty }) {
+  const headingId = `${heading.toLowerCase().replace(/\W+/g, "-")}-heading`;
   const [cursor, setCursor] = useState(null);
   const { data, error, loading } = useLoad(
     () => call("GET", `/records?${new URLSearchParams({ ...query, ...(cursor ? { cursor } : {}) })}`),
     [JSON.stringify(query), cursor],
   );
   return (
-    <section aria-labelledby={`${heading}-heading`}>
-      <h2 id={`${heading}-heading`}>{heading}</h2>
+    <section aria-labelledby={headingId}>
+      <h2 id={headingId}>{heading}</h2>
       <Problem error={error} />
       {loading && !data && <p className="quiet">Loading…</p>}
       {data && data.records.length === 0 && <p className="quiet">{empty}</p>}
@@ -365,6 +366,17 @@ function RecordView({ id, me }) {
       setProblem(failure);
     }
   };
+  const remove = async (event) => {
+    event.preventDefault();
+    setProblem(null);
+    const reason = new FormData(event.target).get("reason");
+    try {
+      await call("DELETE", `/records/${id}${reason ? `?${new URLSearchParams({ reason })}` : ""}`);
+      go("records");
+    } catch (failure) {
+      setProblem(failure);
+    }
+  };
   const entries = Object.values((record.files && record.files.entries) || {});
   const mine = me.admin || (record.owners || []).includes(me.sub); // what the API lets one change
   return (
@@ -399,6 +411,22 @@ function RecordView({ id, me }) {
         }}
       />
       <Versions id={id} key={record.revision_id} />
+      {mine && record.state === "draft" && (
+        <form className="danger" onSubmit={remove}>
+          <h2>Delete this draft</h2>
+          <p className="quiet">The draft and its files go for good.</p>
+          <button type="submit">Delete draft</button>
+        </form>
+      )}
+      {me.admin && record.state === "published" && (
+        <form className="danger" onSubmit={remove}>
+          <h2>Remove this record</h2>
+          <p className="quiet">A tombstone stays: the record answers with this reason from now on.</p>
+          <label htmlFor="reason">Reason</label>
+          <input id="reason" name="reason" required maxLength={500} />
+          <button type="submit">Remove record</button>
+        </form>
+      )}
       <h2>Metadata</h2>
       {record.state === "draft" ? (
         <MetadataForm
