@@ -52,7 +52,7 @@ $(LAYER): layers/requirements.txt layers/build.sh | $(INSTALLED)
 
 # The libraries preview pages load (pdf.js, OpenSeadragon), from npm into chalicelib/previews/static/vendor,
 # and the console built from web/console into chalicelib/previews/static/console.
-$(ASSETS): web/package-lock.json web/build.sh $(wildcard web/console/*)
+$(ASSETS): web/package-lock.json web/build.sh web/fetch-bundle.sh $(wildcard web/console/*)
 	bash web/build.sh
 
 # The CloudFormation of every stage, offline: infrastructure/cdk.out (docs/deploy.md).

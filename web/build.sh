@@ -8,6 +8,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 vendor="$here/../chalicelib/previews/static/vendor"
 stamp="$vendor/.lock"
 if [ -f "$stamp" ] && cmp -s "$stamp" "$here/package-lock.json" && [ "$stamp" -nt "$0" ] \
+    && [ "$stamp" -nt "$here/fetch-bundle.sh" ] \
     && [ -z "$(find "$here/console" -newer "$stamp" -print -quit)" ]; then
     exit 0
 fi
@@ -27,6 +28,10 @@ cp "$modules/pdfjs-dist/LICENSE" "$vendor/pdfjs-$pdfjs/"
 cp "$modules/openseadragon/build/openseadragon/openseadragon.min.js" "$vendor/openseadragon-$osd/"
 cp -r "$modules/openseadragon/build/openseadragon/images" "$vendor/openseadragon-$osd/"
 cp "$modules/openseadragon/LICENSE.txt" "$vendor/openseadragon-$osd/" 2>/dev/null || true
+# Mirador 4, for the console's viewer page: its published self-contained bundle (web/fetch-bundle.sh).
+bash "$here/fetch-bundle.sh" mirador 4.0.0 \
+    sha512-uWsE9e2oqSc/lUu+vVwDGhTsycuhGsfZ2KfX6CLfXiT3wgGy6qT9+q5M3V9Zz72hkdIgsJugKesaowmRtYmvrA== \
+    "$vendor/mirador-4.0.0" package/dist/mirador.min.js package/LICENSE
 # The console (web/console): one ES module and one stylesheet, minified, with React,
 # react-jsonschema-form and Uppy inside. esbuild, because it bundles JSX with no configuration and is one
 # pinned binary; the output lands beside the vendored libraries and is served from /static/console.
@@ -37,4 +42,5 @@ mkdir -p "$console"
     --jsx=automatic --define:process.env.NODE_ENV='"production"' --legal-comments=linked \
     --alias:@rjsf/validator-ajv8="$here/console/validator.js" \
     --outfile="$console/console.js" --log-level=warning
+cp "$here/console/viewer.js" "$here/console/viewer.css" "$console/"  # the Mirador page's own
 cp "$here/package-lock.json" "$stamp"

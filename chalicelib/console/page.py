@@ -49,3 +49,42 @@ def shell(static: str, upload_origin: str, config: dict[str, Any]) -> tuple[str,
         "Cache-Control": "no-cache",
     }
     return html, headers
+
+
+# Mirador draws with MUI, whose styles arrive as <style> elements: that page alone allows inline
+# styles. It holds nothing but the viewer, loads only the API's own scripts, and only the console
+# may frame it.
+VIEWER_CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'self'",
+    )
+)
+
+
+def viewer(static: str, mirador: str, manifest: str) -> tuple[str, dict[str, str]]:
+    """A page with stock Mirador on one manifest, for the console to frame."""
+    html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        '<meta name="referrer" content="no-referrer"><title>Mirador</title><link rel="icon" href="data:,">'
+        f'<link rel="stylesheet" href="{escape(static)}/console/viewer.css"></head><body>'
+        f'<div id="viewer" data-manifest="{escape(manifest)}"></div>'
+        f'<script src="{escape(static)}/{escape(mirador)}/dist/mirador.min.js"></script>'
+        f'<script src="{escape(static)}/console/viewer.js"></script></body></html>'
+    )
+    headers = {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": VIEWER_CONTENT_SECURITY_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-cache",
+    }
+    return html, headers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chalice.app import Blueprint, Response
@@ -9,15 +10,17 @@ from pydantic import BaseModel, Field
 
 from chalicelib.auth.tokens import issue_local_token
 from chalicelib.bodies import parse_body
-from chalicelib.console.page import shell
+from chalicelib.console.page import shell, viewer
 from chalicelib.errors import NotFound
 from chalicelib.files import storage
 from chalicelib.links import base_url
+from chalicelib.previews import assets
 from chalicelib.settings import get_settings
 
 blueprint = Blueprint(__name__)
 
 LOCAL_TOKEN_SECONDS = 12 * 3600
+RECORD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class LocalSignIn(BaseModel):
@@ -33,6 +36,17 @@ def console() -> Response:
     sign_in = "local" if settings.stage == "local" else None
     config: dict[str, Any] = {"stage": settings.stage, "signIn": sign_in}
     html, headers = shell(f"{base}/static", storage.upload_origin(), config)
+    return Response(body=html.encode(), headers=dict(headers))
+
+
+@blueprint.route("/console/viewer/{record_id}", methods=["GET"])
+def record_viewer(record_id: str) -> Response:
+    """Mirador on the record's manifest (which says, as ever, what the caller may see)."""
+    if not RECORD_ID.fullmatch(record_id):
+        raise NotFound("No record with this id.")
+    base = base_url(blueprint.current_request)
+    manifest = f"{base}/iiif/presentation/{record_id}/manifest"
+    html, headers = viewer(f"{base}/static", assets.library("mirador"), manifest)
     return Response(body=html.encode(), headers=dict(headers))
 
 

@@ -36,8 +36,8 @@ pytestmark = pytest.mark.e2e
 HERE = Path(__file__).resolve().parent
 SITE = {
     "pages": HERE / "pages",
-    "mirador": HERE / "viewers/mirador",
-    "uv": HERE / "viewers/universalviewer",
+    "mirador": ROOT / "chalicelib/previews/static/vendor/mirador-4.0.0/dist",
+    "uv": HERE / "viewers/universalviewer/dist",
     "openseadragon": ROOT / "chalicelib/previews/static/vendor/openseadragon-6.1.1",
 }
 SHAPES = [(1200, 1600), (3000, 2000), (4032, 3024), (6000, 4000)]
@@ -63,8 +63,8 @@ class _SiteHandler(SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
     for name in ("mirador", "uv"):
-        if not any(SITE[name].iterdir()):
-            pytest.fail(f"{SITE[name]} is empty: run `bash tests/setup.sh` first")
+        if not SITE[name].is_dir() or not any(SITE[name].iterdir()):
+            pytest.fail(f"{SITE[name]} is empty: run `make pytest` (web/build.sh, tests/setup.sh) first")
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_SiteHandler))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="viewer-site", daemon=True)

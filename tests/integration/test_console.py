@@ -57,3 +57,16 @@ def test_the_record_schema_is_served_for_forms(api: Client) -> None:
     schema = json.loads(answer.body)
     assert schema["required"] == ["title"]
     assert api.http.get("/schemas/record").status_code == 200  # anonymous too: it is no secret
+
+
+def test_the_viewer_page_frames_mirador_on_the_records_manifest_and_only_for_the_console(api: Client) -> None:
+    record_id = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    page = api.http.get(f"/console/viewer/{record_id}")
+
+    assert page.status_code == 200
+    body = page.body.decode()
+    assert f'data-manifest="http://localhost/iiif/presentation/{record_id}/manifest"' in body
+    assert '<script src="http://localhost/static/vendor/mirador-4.0.0/dist/mirador.min.js">' in body
+    policy = dict(part.split(" ", 1) for part in page.headers["Content-Security-Policy"].split("; "))
+    assert (policy["script-src"], policy["frame-ancestors"]) == ("'self'", "'self'")
+    assert api.http.get("/console/viewer/..%2Fsecret").status_code == 404

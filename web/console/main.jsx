@@ -342,6 +342,38 @@ function Versions({ id }) {
   );
 }
 
+function CopyLink({ label, url }) {
+  const [copied, setCopied] = useState(false);
+  const inputId = `copy-${label.toLowerCase().replace(/\W+/g, "-")}`;
+  return (
+    <div className="copy">
+      <label htmlFor={inputId}>{label}</label>
+      <input id={inputId} readOnly value={url} onFocus={(e) => e.target.select()} />
+      <button
+        type="button"
+        onClick={() => navigator.clipboard.writeText(url).then(() => setCopied(true), () => setCopied(false))}
+      >
+        {copied ? "Copied" : "Copy"}
+      </button>
+    </div>
+  );
+}
+
+// Mirador cannot send the console's token: it shows what anyone may see, so a published record.
+function Images({ record }) {
+  return (
+    <>
+      <h2>Images</h2>
+      {record.state === "published" ? (
+        <iframe className="mirador" title={`Mirador: ${title(record)}`} src={`/console/viewer/${record.id}`} />
+      ) : (
+        <p className="quiet">The record's images open in Mirador once it is published.</p>
+      )}
+      <CopyLink label="IIIF manifest" url={record.links.iiif_manifest} />
+    </>
+  );
+}
+
 function RecordView({ id, me }) {
   const { data: record, error, reload } = useLoad(() => call("GET", `/records/${id}`), [id]);
   const [problem, setProblem] = useState(null);
@@ -410,6 +442,7 @@ function RecordView({ id, me }) {
           reload();
         }}
       />
+      {record.links.iiif_manifest && <Images record={record} />}
       <Versions id={id} key={record.revision_id} />
       {mine && record.state === "draft" && (
         <form className="danger" onSubmit={remove}>
