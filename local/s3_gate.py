@@ -47,10 +47,9 @@ FORM_KEY = "vellum.s3_form"  # the parsed form of a POST upload, for `local.form
 
 
 class SignatureGate:
-    def __init__(self, app: WsgiApp, keys: Keys, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, app: WsgiApp, keys: Keys) -> None:
         self.app = app
         self.keys = keys
-        self.clock = clock or (lambda: datetime.now(UTC))
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         authorization = environ.get("HTTP_AUTHORIZATION", "")
@@ -89,7 +88,7 @@ class SignatureGate:
         if is_presigned(pairs):
             path = str(environ.get("RAW_URI") or environ.get("PATH_INFO", "/")).split("?", 1)[0]
             request = Request(method, path, environ.get("QUERY_STRING", ""), headers)
-            check_presigned(request, self.keys, self.clock())
+            check_presigned(request, self.keys, datetime.now(UTC))
         elif any(name in ("AWSAccessKeyId", "Signature") for name, _ in pairs):
             raise Refusal(
                 400,
@@ -98,7 +97,7 @@ class SignatureGate:
                 "Please use AWS4-HMAC-SHA256.",
             )
         elif method == "POST" and environ.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
-            check_post_policy(_bucket(environ), read_form(environ), self.keys, self.clock())
+            check_post_policy(_bucket(environ), read_form(environ), self.keys, datetime.now(UTC))
         else:
             raise Refusal(403, "AccessDenied", "Access Denied")
 

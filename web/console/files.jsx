@@ -1,0 +1,124 @@
+// A bucket's files: the stock Uppy Dashboard to add them, and the list of what is there.
+import { useEffect, useRef, useState } from "react";
+import Uppy from "@uppy/core";
+import Dashboard from "@uppy/dashboard";
+import AwsS3 from "@uppy/aws-s3";
+import "@uppy/core/css/style.min.css";
+import "@uppy/dashboard/css/style.min.css";
+import { call, imageUrl } from "./api.js";
+import { Problem, bytes, useLoad } from "./ui.jsx";
+
+// The stock Uppy Dashboard and @uppy/aws-s3, against Vellum's Companion routes (/s3/...).
+function Uploader({ bucket, onUploaded }) {
+  const target = useRef(null);
+  const uploaded = useRef(onUploaded);
+  uploaded.current = onUploaded;
+  useEffect(() => {
+    const free = bucket.quota_size == null ? null : bucket.quota_size - bucket.size;
+    const limit = [bucket.max_file_size, free].filter((n) => n != null);
+    const uppy = new Uppy({
+      meta: { bucket: bucket.id },
+      restrictions: { maxFileSize: limit.length ? Math.min(...limit) : null },
+    });
+    uppy.use(Dashboard, {
+      target: target.current,
+      inline: true,
+      height: 300,
+      width: "100%",
+      fileManagerSelectionType: "both", // files and folders
+      proudlyDisplayPoweredByUppy: false,
+      note: limit.length ? `Files up to ${bytes(Math.min(...limit))}` : null,
+    });
+    uppy.use(AwsS3, { companionEndpoint: window.location.origin }); // "/" would make //s3/... URLs
+    // Declared sizes let Vellum plan and sign each part's exact length; a folder keeps its paths.
+    uppy.on("file-added", (file) => uppy.setFileMeta(file.id, { size: file.size, key: file.meta.relativePath || file.name }));
+    uppy.on("upload-success", (file) => uploaded.current(file.meta.key));
+    return () => uppy.destroy();
+  }, [bucket.id, bucket.quota_size, bucket.max_file_size]); // eslint-disable-line react-hooks/exhaustive-deps
+  return <div ref={target} className="uploader" />;
+}
+
+function Thumbnail({ src }) {
+  const [url, setUrl] = useState(null);
+  useEffect(() => {
+    let shown = null;
+    let live = true;
+    imageUrl(src).then(
+      (made) => (live ? setUrl((shown = made)) : URL.revokeObjectURL(made)),
+      () => {},
+    );
+    return () => {
+      live = false;
+      if (shown) URL.revokeObjectURL(shown);
+    };
+  }, [src]);
+  return url ? <img src={url} alt="" width="64" /> : <span className="no-thumb" aria-hidden="true" />;
+}
+
+function FileRow({ object, preview }) {
+  const ingest = object.ingest || {};
+  return (
+    <li className="file">
+      {object.links.thumbnail ? <Thumbnail src={object.links.thumbnail} /> : <span className="no-thumb" aria-hidden="true" />}
+      <span>
+        <a href={preview}>{object.key}</a>
+        <br />
+        <span className="quiet">
+          {bytes(object.size)} · {object.mimetype || ingest.type || "unknown type"}
+          {object.checksum ? ` · ${object.checksum.slice(0, 19)}…` : ""}
+        </span>
+        <br />
+        <span className={`ingest ${ingest.state}`}>
+          {ingest.state === "pending" && "Being processed…"}
+          {ingest.state === "done" && "Ready"}
+          {ingest.state === "failed" && `Could not be processed: ${ingest.reason || "unknown reason"}`}
+        </span>
+      </span>
+    </li>
+  );
+}
+
+export function Files({ record, entries, onChange }) {
+  const listing = record.links.files;
+  // The bucket's listing: its quota and limits, and each object's own JSON (ingest, thumbnail).
+  const { data: bucket, error, reload } = useLoad(() => call("GET", listing), [listing]);
+  const objects = (bucket && bucket.contents) || [];
+  // key -> the version listed when its upload succeeded (null: none): the upload is not listed
+  // yet while that is still the version shown (a form upload is recorded once S3 reports it).
+  const [awaited, setAwaited] = useState(() => new Map());
+  // Look again until every upload is listed and ingest is done with every file: thumbnails,
+  // types and checks arrive on their own.
+  useEffect(() => {
+    const listed = new Map(objects.map((o) => [o.key, o.version_id]));
+    const unlisted = [...awaited].some(([key, before]) => !listed.has(key) || listed.get(key) === before);
+    const waiting = unlisted || objects.some((o) => o.ingest && o.ingest.state === "pending");
+    if (!waiting) return undefined;
+    const timer = setTimeout(reload, 1000);
+    return () => clearTimeout(timer);
+  }, [bucket, awaited]); // eslint-disable-line react-hooks/exhaustive-deps
+  const previews = Object.fromEntries(entries.map((entry) => [entry.key, entry.links.preview]));
+  return (
+    <>
+      <Problem error={error} />
+      {objects.length === 0 ? (
+        <p className="quiet">No files yet{record.state === "draft" ? ": drop some below." : "."}</p>
+      ) : (
+        <ul className="files">
+          {objects.map((object) => (
+            <FileRow key={object.key} object={object} preview={previews[object.key] || object.links.self + "?preview"} />
+          ))}
+        </ul>
+      )}
+      {record.state === "draft" && bucket && (
+        <Uploader
+          bucket={bucket}
+          onUploaded={(key) => {
+            const shown = objects.find((o) => o.key === key);
+            setAwaited((keys) => new Map([...keys, [key, shown ? shown.version_id : null]]));
+            onChange();
+          }}
+        />
+      )}
+    </>
+  );
+}
