@@ -130,11 +130,16 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
         [
             {"name": "data.csv", "mimeType": "text/csv", "buffer": b"site,count\nA,3\n"},
             {"name": "map.png", "mimeType": "image/png", "buffer": picture(900, 600)},
+            {"name": "scratch.txt", "mimeType": "text/plain", "buffer": b"not for the record"},
         ]
     )
-    page.get_by_role("button", name="Upload 2 files").click()
+    page.get_by_role("button", name="Upload 3 files").click()
+    expect(page.get_by_role("link", name="scratch.txt")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Delete scratch.txt").click()
+    expect(page.get_by_role("link", name="scratch.txt")).to_have_count(0)
     expect(page.get_by_role("link", name="data.csv")).to_be_visible(timeout=30_000)
     expect(page.locator(".file", has_text="map.png").get_by_text("Ready")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"^\d+\.\d KiB of \d+\.\d [KMGT]iB used$"))).to_be_visible()
     thumbnail = page.locator(".file", has_text="map.png").locator("img")  # IIIF, read with the token
     expect(thumbnail).to_have_js_property("naturalWidth", 256)
     alice.accessible()
@@ -159,7 +164,7 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
         [{"name": "data.csv", "mimeType": "text/csv", "buffer": b"site,count\nA,3\nB,5\n"}]
     )
     page.get_by_role("button", name="Upload 1 file").click()
-    expect(page.locator(".file", has_text="data.csv").get_by_text("19 bytes")).to_be_visible(timeout=30_000)
+    expect(page.locator(".file", has_text="data.csv").get_by_text("19 bytes")).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Publish").click()
     expect(page.locator(".bar .state")).to_have_text("published")
     expect(page.locator(".versions li", has_text="Version 2").get_by_text("latest published")).to_be_visible()

@@ -55,7 +55,7 @@ function Thumbnail({ src }) {
   return url ? <img src={url} alt="" width="64" /> : <span className="no-thumb" aria-hidden="true" />;
 }
 
-function FileRow({ object, preview }) {
+function FileRow({ object, preview, onDelete }) {
   const ingest = object.ingest || {};
   return (
     <li className="file">
@@ -74,6 +74,11 @@ function FileRow({ object, preview }) {
           {ingest.state === "failed" && `Could not be processed: ${ingest.reason || "unknown reason"}`}
         </span>
       </span>
+      {onDelete && (
+        <button type="button" className="quiet-button" onClick={onDelete} aria-label={`Delete ${object.key}`}>
+          Delete
+        </button>
+      )}
     </li>
   );
 }
@@ -97,15 +102,39 @@ export function Files({ record, entries, onChange }) {
     return () => clearTimeout(timer);
   }, [bucket, awaited]); // eslint-disable-line react-hooks/exhaustive-deps
   const previews = Object.fromEntries(entries.map((entry) => [entry.key, entry.links.preview]));
+  const [problem, setProblem] = useState(null);
+  const remove = async (object) => {
+    setProblem(null);
+    try {
+      await call("DELETE", object.links.self);
+      reload();
+      onChange();
+    } catch (failure) {
+      setProblem(failure);
+    }
+  };
   return (
     <>
-      <Problem error={error} />
+      <Problem error={error || problem} />
+      {bucket && bucket.quota_size != null && (
+        <p className="quota">
+          <label htmlFor="quota">
+            {bytes(bucket.size)} of {bytes(bucket.quota_size)} used
+          </label>
+          <progress id="quota" max={bucket.quota_size} value={bucket.size} />
+        </p>
+      )}
       {objects.length === 0 ? (
         <p className="quiet">No files yet{record.state === "draft" ? ": drop some below." : "."}</p>
       ) : (
         <ul className="files">
           {objects.map((object) => (
-            <FileRow key={object.key} object={object} preview={previews[object.key] || object.links.self + "?preview"} />
+            <FileRow
+              key={object.key}
+              object={object}
+              preview={previews[object.key] || object.links.self + "?preview"}
+              onDelete={record.state === "draft" ? () => remove(object) : null}
+            />
           ))}
         </ul>
       )}
