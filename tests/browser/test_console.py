@@ -142,6 +142,12 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     expect(page.get_by_text(re.compile(r"^\d+\.\d KiB of \d+\.\d [KMGT]iB used$"))).to_be_visible()
     thumbnail = page.locator(".file", has_text="map.png").locator("img")  # IIIF, read with the token
     expect(thumbnail).to_have_js_property("naturalWidth", 256)
+    page.get_by_text("Describe map.png").click()
+    page.get_by_label("Description of map.png").fill("The survey's sites, on a map.")
+    page.get_by_role("button", name="Save description").click()
+    expect(page.locator(".file", has_text="map.png").locator(".description")).to_have_text(
+        "The survey's sites, on a map."
+    )
     alice.accessible()
     alice.shot("3-files")
     page.get_by_role("button", name="Publish").click()

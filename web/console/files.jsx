@@ -55,7 +55,37 @@ function Thumbnail({ src }) {
   return url ? <img src={url} alt="" width="64" /> : <span className="no-thumb" aria-hidden="true" />;
 }
 
-function FileRow({ object, preview, onDelete }) {
+// A record's file's own metadata: its description, as the record's pages and manifest show it.
+function Describe({ entry, onSaved }) {
+  const [problem, setProblem] = useState(null);
+  const save = async (event) => {
+    event.preventDefault();
+    setProblem(null);
+    const description = new FormData(event.target).get("description").trim();
+    const metadata = { ...entry.metadata, description };
+    if (!description) delete metadata.description;
+    try {
+      await call("PUT", entry.links.content.replace(/\/content$/, "/metadata"), metadata);
+      onSaved();
+    } catch (failure) {
+      setProblem(failure);
+    }
+  };
+  const fieldId = `description-${entry.version_id}`;
+  return (
+    <details className="describe">
+      <summary>Describe {entry.key}</summary>
+      <form onSubmit={save}>
+        <label htmlFor={fieldId}>Description of {entry.key}</label>
+        <input id={fieldId} name="description" defaultValue={entry.metadata.description || ""} maxLength={1000} />
+        <button type="submit">Save description</button>
+      </form>
+      <Problem error={problem} />
+    </details>
+  );
+}
+
+function FileRow({ object, preview, entry, onDelete, onDescribed }) {
   const ingest = object.ingest || {};
   return (
     <li className="file">
@@ -73,6 +103,8 @@ function FileRow({ object, preview, onDelete }) {
           {ingest.state === "done" && "Ready"}
           {ingest.state === "failed" && `Could not be processed: ${ingest.reason || "unknown reason"}`}
         </span>
+        {entry && entry.metadata.description && <span className="description">{entry.metadata.description}</span>}
+        {entry && onDescribed && <Describe entry={entry} onSaved={onDescribed} />}
       </span>
       {onDelete && (
         <button type="button" className="quiet-button" onClick={onDelete} aria-label={`Delete ${object.key}`}>
@@ -101,7 +133,7 @@ export function Files({ record, entries, onChange }) {
     const timer = setTimeout(reload, 1000);
     return () => clearTimeout(timer);
   }, [bucket, awaited]); // eslint-disable-line react-hooks/exhaustive-deps
-  const previews = Object.fromEntries(entries.map((entry) => [entry.key, entry.links.preview]));
+  const byKey = Object.fromEntries(entries.map((entry) => [entry.key, entry]));
   const [problem, setProblem] = useState(null);
   const remove = async (object) => {
     setProblem(null);
@@ -132,8 +164,10 @@ export function Files({ record, entries, onChange }) {
             <FileRow
               key={object.key}
               object={object}
-              preview={previews[object.key] || object.links.self + "?preview"}
+              preview={byKey[object.key] ? byKey[object.key].links.preview : object.links.self + "?preview"}
+              entry={byKey[object.key]}
               onDelete={record.state === "draft" ? () => remove(object) : null}
+              onDescribed={record.state === "draft" ? onChange : null}
             />
           ))}
         </ul>
