@@ -142,6 +142,11 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     expect(page.get_by_text(re.compile(r"^\d+\.\d KiB of \d+\.\d [KMGT]iB used$"))).to_be_visible()
     thumbnail = page.locator(".file", has_text="map.png").locator("img")  # IIIF, read with the token
     expect(thumbnail).to_have_js_property("naturalWidth", 256)
+    names = page.locator(".file > span > a")
+    expect(names).to_have_count(2)
+    first, second = names.all_inner_texts()  # the order they were recorded in: Uppy sends both at once
+    page.get_by_role("button", name=f"Move {second} up").click()
+    expect(names).to_have_text([second, first])  # the record's order now
     page.get_by_text("Describe map.png").click()
     page.get_by_label("Description of map.png").fill("The survey's sites, on a map.")
     page.get_by_role("button", name="Save description").click()

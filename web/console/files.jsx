@@ -85,7 +85,7 @@ function Describe({ entry, onSaved }) {
   );
 }
 
-function FileRow({ object, preview, entry, onDelete, onDescribed }) {
+function FileRow({ object, preview, entry, onDelete, onDescribed, onMove }) {
   const ingest = object.ingest || {};
   return (
     <li className="file">
@@ -106,11 +106,23 @@ function FileRow({ object, preview, entry, onDelete, onDescribed }) {
         {entry && entry.metadata.description && <span className="description">{entry.metadata.description}</span>}
         {entry && onDescribed && <Describe entry={entry} onSaved={onDescribed} />}
       </span>
-      {onDelete && (
-        <button type="button" className="quiet-button" onClick={onDelete} aria-label={`Delete ${object.key}`}>
-          Delete
-        </button>
-      )}
+      <span className="row-actions">
+        {onMove && (
+          <>
+            <button type="button" className="quiet-button" onClick={() => onMove(-1)} aria-label={`Move ${object.key} up`}>
+              ↑
+            </button>
+            <button type="button" className="quiet-button" onClick={() => onMove(1)} aria-label={`Move ${object.key} down`}>
+              ↓
+            </button>
+          </>
+        )}
+        {onDelete && (
+          <button type="button" className="quiet-button" onClick={onDelete} aria-label={`Delete ${object.key}`}>
+            Delete
+          </button>
+        )}
+      </span>
     </li>
   );
 }
@@ -123,6 +135,7 @@ export function Files({ record, entries, onChange }) {
   // key -> the version listed when its upload succeeded (null: none): the upload is not listed
   // yet while that is still the version shown (a form upload is recorded once S3 reports it).
   const [awaited, setAwaited] = useState(() => new Map());
+  const [problem, setProblem] = useState(null);
   // Look again until every upload is listed and ingest is done with every file: thumbnails,
   // types and checks arrive on their own.
   useEffect(() => {
@@ -134,7 +147,23 @@ export function Files({ record, entries, onChange }) {
     return () => clearTimeout(timer);
   }, [bucket, awaited]); // eslint-disable-line react-hooks/exhaustive-deps
   const byKey = Object.fromEntries(entries.map((entry) => [entry.key, entry]));
-  const [problem, setProblem] = useState(null);
+  // The record's order (PUT /records/{id}/files), which its pages and manifest follow too.
+  const order = (record.files && record.files.order) || [];
+  const rank = (key) => (order.includes(key) ? order.indexOf(key) : order.length);
+  const shown = [...objects].sort((a, b) => rank(a.key) - rank(b.key));
+  const move = async (index, step) => {
+    const keys = shown.map((o) => o.key);
+    const other = index + step;
+    if (other < 0 || other >= keys.length) return;
+    [keys[index], keys[other]] = [keys[other], keys[index]];
+    setProblem(null);
+    try {
+      await call("PUT", `/records/${record.id}/files`, { order: keys });
+      onChange();
+    } catch (failure) {
+      setProblem(failure);
+    }
+  };
   const remove = async (object) => {
     setProblem(null);
     try {
@@ -160,7 +189,7 @@ export function Files({ record, entries, onChange }) {
         <p className="quiet">No files yet{record.state === "draft" ? ": drop some below." : "."}</p>
       ) : (
         <ul className="files">
-          {objects.map((object) => (
+          {shown.map((object, index) => (
             <FileRow
               key={object.key}
               object={object}
@@ -168,6 +197,7 @@ export function Files({ record, entries, onChange }) {
               entry={byKey[object.key]}
               onDelete={record.state === "draft" ? () => remove(object) : null}
               onDescribed={record.state === "draft" ? onChange : null}
+              onMove={record.state === "draft" && shown.length > 1 ? (step) => move(index, step) : null}
             />
           ))}
         </ul>
