@@ -15,7 +15,7 @@ from urllib.parse import quote
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 
-from local.s3_gate import read_form
+from local.s3_gate import bucket_of, read_form
 
 StartResponse = Callable[..., Any]
 
@@ -29,7 +29,7 @@ class FormUploadAnswers:
         if environ.get("REQUEST_METHOD") != "POST" or not content_type.startswith("multipart/form-data"):
             return self.app(environ, start_response)
         key = read_form(environ).fields.get("key")
-        bucket = environ.get("PATH_INFO", "").strip("/").split("/")[0]  # path-style addressing
+        bucket = bucket_of(environ)
 
         def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             if status.startswith("2") and key and bucket:

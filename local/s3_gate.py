@@ -97,7 +97,7 @@ class SignatureGate:
                 "Please use AWS4-HMAC-SHA256.",
             )
         elif method == "POST" and environ.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
-            check_post_policy(_bucket(environ), read_form(environ), self.keys, datetime.now(UTC))
+            check_post_policy(bucket_of(environ), read_form(environ), self.keys, datetime.now(UTC))
         else:
             raise Refusal(403, "AccessDenied", "Access Denied")
 
@@ -116,7 +116,7 @@ def read_form(environ: dict[str, Any]) -> Form:
     return form
 
 
-def _bucket(environ: dict[str, Any]) -> str:
+def bucket_of(environ: dict[str, Any]) -> str:
     return str(environ.get("PATH_INFO", "")).strip("/").split("/")[0]  # path-style addressing
 
 
@@ -151,7 +151,7 @@ def _refuse(environ: dict[str, Any], start_response: StartResponse, refusal: Ref
 def _cors_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
     """S3 puts a matching CORS rule's headers on its errors too, so a browser can read why."""
     origin = environ.get("HTTP_ORIGIN")
-    bucket = _bucket(environ)
+    bucket = bucket_of(environ)
     if not origin or not bucket:
         return []
     try:

@@ -31,24 +31,12 @@ def content_security_policy(upload_origin: str) -> str:
 
 def shell(static: str, upload_origin: str, config: dict[str, Any]) -> tuple[str, dict[str, str]]:
     """The page, and its headers; ``config`` is what the script needs to start (stage, sign-in)."""
-    html = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        '<meta name="referrer" content="no-referrer"><title>Vellum</title>'
-        '<link rel="icon" href="data:,">'
-        f'<link rel="stylesheet" href="{escape(static)}/console/console.css"></head><body>'
+    body = (
         f'<div id="console" data-config="{escape(json.dumps(config))}">'
         "<noscript>Vellum's console needs JavaScript.</noscript></div>"
-        f'<script type="module" src="{escape(static)}/console/console.js"></script></body></html>'
+        f'<script type="module" src="{escape(static)}/console/console.js"></script>'
     )
-    headers = {
-        "Content-Type": "text/html; charset=utf-8",
-        "Content-Security-Policy": content_security_policy(upload_origin),
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-cache",
-    }
-    return html, headers
+    return _page("Vellum", f"{static}/console/console.css", body, content_security_policy(upload_origin))
 
 
 # Mirador draws with MUI, whose styles arrive as <style> elements: that page alone allows inline
@@ -71,18 +59,25 @@ VIEWER_CONTENT_SECURITY_POLICY = "; ".join(
 
 def viewer(static: str, mirador: str, manifest: str) -> tuple[str, dict[str, str]]:
     """A page with stock Mirador on one manifest, for the console to frame."""
+    body = (
+        f'<div id="viewer" data-manifest="{escape(manifest)}"></div>'
+        f'<script src="{escape(static)}/{escape(mirador)}/dist/mirador.min.js"></script>'
+        f'<script src="{escape(static)}/console/viewer.js"></script>'
+    )
+    return _page("Mirador", f"{static}/console/viewer.css", body, VIEWER_CONTENT_SECURITY_POLICY)
+
+
+def _page(title: str, stylesheet: str, body: str, policy: str) -> tuple[str, dict[str, str]]:
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        '<meta name="referrer" content="no-referrer"><title>Mirador</title><link rel="icon" href="data:,">'
-        f'<link rel="stylesheet" href="{escape(static)}/console/viewer.css"></head><body>'
-        f'<div id="viewer" data-manifest="{escape(manifest)}"></div>'
-        f'<script src="{escape(static)}/{escape(mirador)}/dist/mirador.min.js"></script>'
-        f'<script src="{escape(static)}/console/viewer.js"></script></body></html>'
+        f'<meta name="referrer" content="no-referrer"><title>{escape(title)}</title>'
+        '<link rel="icon" href="data:,">'
+        f'<link rel="stylesheet" href="{escape(stylesheet)}"></head><body>{body}</body></html>'
     )
     headers = {
         "Content-Type": "text/html; charset=utf-8",
-        "Content-Security-Policy": VIEWER_CONTENT_SECURITY_POLICY,
+        "Content-Security-Policy": policy,
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-cache",

@@ -6,7 +6,7 @@ import AwsS3 from "@uppy/aws-s3";
 import "@uppy/core/css/style.min.css";
 import "@uppy/dashboard/css/style.min.css";
 import { call, imageUrl } from "./api.js";
-import { Problem, bytes, useLoad } from "./ui.jsx";
+import { Problem, bytes, useAction, useLoad } from "./ui.jsx";
 
 // The stock Uppy Dashboard and @uppy/aws-s3, against Vellum's Companion routes (/s3/...).
 function Uploader({ bucket, onUploaded }) {
@@ -57,19 +57,16 @@ function Thumbnail({ src }) {
 
 // A record's file's own metadata: its description, as the record's pages and manifest show it.
 function Describe({ entry, onSaved }) {
-  const [problem, setProblem] = useState(null);
-  const save = async (event) => {
+  const [problem, run] = useAction();
+  const save = (event) => {
     event.preventDefault();
-    setProblem(null);
     const description = new FormData(event.target).get("description").trim();
     const metadata = { ...entry.metadata, description };
     if (!description) delete metadata.description;
-    try {
+    run(async () => {
       await call("PUT", entry.links.content.replace(/\/content$/, "/metadata"), metadata);
       onSaved();
-    } catch (failure) {
-      setProblem(failure);
-    }
+    });
   };
   const fieldId = `description-${entry.version_id}`;
   return (
@@ -135,7 +132,7 @@ export function Files({ record, entries, onChange }) {
   // key -> the version listed when its upload succeeded (null: none): the upload is not listed
   // yet while that is still the version shown (a form upload is recorded once S3 reports it).
   const [awaited, setAwaited] = useState(() => new Map());
-  const [problem, setProblem] = useState(null);
+  const [problem, run] = useAction();
   // Look again until every upload is listed and ingest is done with every file: thumbnails,
   // types and checks arrive on their own.
   useEffect(() => {
@@ -156,24 +153,17 @@ export function Files({ record, entries, onChange }) {
     const other = index + step;
     if (other < 0 || other >= keys.length) return;
     [keys[index], keys[other]] = [keys[other], keys[index]];
-    setProblem(null);
-    try {
+    await run(async () => {
       await call("PUT", `/records/${record.id}/files`, { order: keys });
       onChange();
-    } catch (failure) {
-      setProblem(failure);
-    }
+    });
   };
-  const remove = async (object) => {
-    setProblem(null);
-    try {
+  const remove = (object) =>
+    run(async () => {
       await call("DELETE", object.links.self);
       reload();
       onChange();
-    } catch (failure) {
-      setProblem(failure);
-    }
-  };
+    });
   return (
     <>
       <Problem error={error || problem} />

@@ -4,7 +4,7 @@ import Form from "@rjsf/core";
 import { ApiError, call } from "./api.js";
 import { Files } from "./files.jsx";
 import { go } from "./router.js";
-import { CopyLink, Problem, title, useLoad } from "./ui.jsx";
+import { CopyLink, Problem, title, useAction, useLoad } from "./ui.jsx";
 import validator, { errorSchema } from "./validator.js";
 
 // Newest first already: keep each record's first (newest) version; the record lists the others.
@@ -154,7 +154,7 @@ function Images({ record }) {
 
 export function RecordView({ id, me }) {
   const { data: record, error, reload } = useLoad(() => call("GET", `/records/${id}`), [id]);
-  const [problem, setProblem] = useState(null);
+  const [problem, run, setProblem] = useAction();
   if (error) {
     return (
       <main>
@@ -166,26 +166,19 @@ export function RecordView({ id, me }) {
     );
   }
   if (!record) return <main className="quiet">Loading…</main>;
-  const act = async (method, path) => {
-    setProblem(null);
-    try {
+  const act = (method, path) =>
+    run(async () => {
       const answer = await call(method, path);
       if (answer && answer.id && answer.id !== id) go("records", answer.id);
       else reload();
-    } catch (failure) {
-      setProblem(failure);
-    }
-  };
-  const remove = async (event) => {
+    });
+  const remove = (event) => {
     event.preventDefault();
-    setProblem(null);
     const reason = new FormData(event.target).get("reason");
-    try {
+    run(async () => {
       await call("DELETE", `/records/${id}${reason ? `?${new URLSearchParams({ reason })}` : ""}`);
       go("records");
-    } catch (failure) {
-      setProblem(failure);
-    }
+    });
   };
   const entries = Object.values((record.files && record.files.entries) || {});
   const mine = me.admin || (record.owners || []).includes(me.sub); // what the API lets one change

@@ -56,3 +56,18 @@ export function CopyLink({ label, url }) {
     </div>
   );
 }
+
+// An action a person starts (save, delete, move): its failure, shown as the API's message, and a
+// runner that clears the last failure, runs the action and keeps what it throws.
+export function useAction() {
+  const [problem, setProblem] = useState(null);
+  const run = useCallback(async (action) => {
+    setProblem(null);
+    try {
+      await action();
+    } catch (failure) {
+      setProblem(failure);
+    }
+  }, []);
+  return [problem, run, setProblem];
+}
