@@ -1,5 +1,5 @@
 // What every view of the console shares: how errors show, loading, and small formatting.
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 
 export function Problem({ error }) {
   if (!error) return null;
@@ -10,17 +10,25 @@ export function Problem({ error }) {
   );
 }
 
+// What load() answers for these deps. What other deps loaded is never shown for these (a new
+// version's page would otherwise show, and upload into, the previous version's bucket until its
+// own listing arrives), nor is a late answer for them kept; a reload keeps what is shown until
+// its answer comes, so a failed poll does not take the page away.
 export function useLoad(load, deps) {
-  const [state, setState] = useState({ data: null, error: null, loading: true });
+  const key = JSON.stringify(deps);
+  const latest = useRef(key);
+  latest.current = key;
+  const [state, setState] = useState({ key: null, data: null, error: null });
   const reload = useCallback(() => {
-    setState((s) => ({ ...s, loading: true }));
+    const keep = (next) => setState((shown) => (latest.current === key ? next(shown.key === key ? shown : null) : shown));
     load().then(
-      (data) => setState({ data, error: null, loading: false }),
-      (error) => setState({ data: null, error, loading: false }),
+      (data) => keep(() => ({ key, data, error: null })),
+      (error) => keep((mine) => ({ key, data: mine && mine.data, error })),
     );
-  }, deps); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [key]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(reload, [reload]);
-  return { ...state, reload };
+  const mine = state.key === key;
+  return { data: mine ? state.data : null, error: mine ? state.error : null, loading: !mine, reload };
 }
 
 export function title(record) {
