@@ -12,6 +12,9 @@ from chalicelib.files.storage import StoredPart
 from chalicelib.files.stored import StoredFile
 from chalicelib.files.uploads import SignedRequest, Upload
 
+# The longest side of the thumbnail a listing links to when ingest stored none (a small image).
+THUMBNAIL_SIDE = 256
+
 
 def timestamp(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
@@ -64,11 +67,21 @@ def version_json(version: ObjectVersion, base: str) -> dict[str, Any]:
     }
 
 
-def iiif_links(base: str, version_id: str, thumbnail: list[int] | None) -> dict[str, str]:
+def iiif_links(
+    base: str, version_id: str, image: dict[str, Any], thumbnail: list[int] | None
+) -> dict[str, str]:
     """The IIIF links an image's JSON carries, so clients never build IIIF URLs themselves."""
     service = f"{base}/iiif/3/{version_id}"
-    # A thumbnail ingest stored, asked for by its exact size, is one small object to read.
-    size = f"{thumbnail[0]},{thumbnail[1]}" if thumbnail else "!256,256"
+    # A thumbnail ingest stored, asked for by its exact size, is one small object to read. Without
+    # one, a box that an image smaller than it must not be upscaled to (that is a 400 in 3.0).
+    if thumbnail:
+        size = f"{thumbnail[0]},{thumbnail[1]}"
+    else:
+        size = (
+            "max"
+            if max(image["width"], image["height"]) <= THUMBNAIL_SIDE
+            else f"!{THUMBNAIL_SIDE},{THUMBNAIL_SIDE}"
+        )
     return {
         "iiif_base": service,
         "iiif_info": f"{service}/info.json",
@@ -91,7 +104,7 @@ def object_meta_json(version: ObjectVersion, stored: StoredFile | None, base: st
     if stored.thumbnail:
         ingest["thumbnail"] = stored.thumbnail
     if stored.viewable_image:
-        body["links"].update(iiif_links(base, version.version_id, stored.thumbnail))
+        body["links"].update(iiif_links(base, version.version_id, stored.viewable_image, stored.thumbnail))
     checked = timestamp(stored.last_check_at) if stored.last_check_at else None
     undone = timestamp(stored.overwrite_undone_at) if stored.overwrite_undone_at else None
     return {

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from typing import Any
 
 import pytest
 from chalice.test import Client
+from PIL import Image
 
 from chalicelib import aws
 from tests.helpers import (
@@ -57,6 +59,20 @@ def test_a_listing_entry_is_the_objects_own_json_with_ingest_and_iiif_links(api:
     assert photo["ingest"]["state"] == "done"
     assert {"iiif_info", "iiif_base", "thumbnail"} <= set(photo["links"])
     assert [entry["delete_marker"] for entry in listed if entry["key"] == "notes.txt"] == [False, True]
+
+
+@pytest.mark.parametrize("size", [(600, 400), (256, 100), (120, 80), (1, 1)], ids=str)
+def test_every_images_thumbnail_link_answers_a_small_image(
+    api: Client, pump: Any, size: tuple[int, int]
+) -> None:
+    bucket = new_bucket(api, public_read=True)
+    links = land(api, pump, bucket, "photo.png", png(*size))["links"]
+
+    answer = api.http.get(links["thumbnail"].split("localhost", 1)[1])
+
+    assert answer.status_code == 200, answer.body
+    thumbnail = Image.open(io.BytesIO(answer.body))
+    assert max(thumbnail.size) <= 256 and thumbnail.width <= size[0]  # small, and never upscaled
 
 
 def test_a_prefix_narrows_the_listing(api: Client) -> None:
