@@ -9,6 +9,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from constructs import Construct
 
+from chalicelib.auth.cookies import SESSION_COOKIE
 from infrastructure.stages import Stage
 
 # CloudFront sends the API its own host (API Gateway routes on it), so the host viewers used
@@ -56,15 +57,18 @@ def make_distribution(scope: Construct, stage: Stage, rest_api_id: str) -> cloud
         ),
     )
     # IIIF answers are the same for everyone who may see them: keyed on the path and Accept
-    # (info.json's JSON-LD negotiation). The bearer token is in the key only because CloudFront
-    # forwards nothing else to the origin; a restricted image's answers say "private" and are never
-    # stored, and a public one's are stored once per token at worst. IIIF ignores the session cookie.
+    # (info.json's JSON-LD negotiation). Who asks is in the key only because CloudFront forwards
+    # nothing else to the origin: the bearer token, or the console's session cookie with the
+    # Sec-Fetch-Site that decides whether it counts (chalicelib.auth.cookies). A restricted image's
+    # answers say "private" and are never stored; a public one's are stored once per reader at worst.
     iiif_cache = cloudfront.CachePolicy(
         scope,
         "IiifCache",
-        comment="IIIF: path and Accept; the bearer token only so it reaches the API",
-        header_behavior=cloudfront.CacheHeaderBehavior.allow_list("Accept", "Authorization"),
-        cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+        comment="IIIF: path and Accept; who asks only so it reaches the API",
+        header_behavior=cloudfront.CacheHeaderBehavior.allow_list(
+            "Accept", "Authorization", "Sec-Fetch-Site"
+        ),
+        cookie_behavior=cloudfront.CacheCookieBehavior.allow_list(SESSION_COOKIE),
         query_string_behavior=cloudfront.CacheQueryStringBehavior.none(),
         min_ttl=cdk.Duration.seconds(0),
         default_ttl=cdk.Duration.days(1),

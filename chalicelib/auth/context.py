@@ -12,10 +12,18 @@ from contextvars import ContextVar
 
 from chalice.app import Request
 
-from chalicelib.auth.cookies import check_cookie_origin, origin_of, session_key_from_cookies, takes_session
+from chalicelib.auth.cookies import (
+    check_cookie_origin,
+    origin_of,
+    read_from_own_pages,
+    reads_with_session,
+    session_key_from_cookies,
+    takes_session,
+)
 from chalicelib.auth.principal import ANONYMOUS, Principal
 from chalicelib.auth.session import session_principal
 from chalicelib.auth.tokens import TokenVerifier, principal_from_authorization
+from chalicelib.errors import Unauthorized
 from chalicelib.links import base_url
 from chalicelib.settings import get_settings
 
@@ -29,8 +37,8 @@ def verifier() -> TokenVerifier:
 
 
 def authenticate(request: Request) -> Principal:
-    """The Authorization header's principal; without one, on the session's routes alone, the
-    session cookie's; else anonymous."""
+    """The Authorization header's principal; without one, the session cookie's on the session's
+    routes and for reading files and images; else anonymous."""
     authorization = request.headers.get("authorization")
     principal = ANONYMOUS
     if authorization is not None:
@@ -38,8 +46,22 @@ def authenticate(request: Request) -> Principal:
     elif takes_session(request.path):
         key = session_key(request)
         principal = session_principal(key) if key else ANONYMOUS
+    elif reads_with_session(request.method, request.path):
+        principal = _reader(request)
     _principal.set(principal)
     return principal
+
+
+def _reader(request: Request) -> Principal:
+    """Who reads with the session cookie: its principal for Vellum's own pages, else anyone. An
+    ended session reads as anyone too, so a stale cookie never breaks a public file."""
+    key = session_key_from_cookies(request.headers.get("cookie"))
+    if key is None or not read_from_own_pages(request.headers):
+        return ANONYMOUS
+    try:
+        return session_principal(key)
+    except Unauthorized:
+        return ANONYMOUS
 
 
 def session_key(request: Request) -> str | None:

@@ -43,8 +43,26 @@ def expired_session_cookie(*, secure: bool) -> str:
     return session_cookie("", secure=secure, max_age=0)
 
 
+# What a browser opens from the console without script (a preview page, a download, the IIIF
+# requests of a viewer framed on Vellum's own origin), as route templates. A session reads these
+# too, and changes nothing there: only GET and HEAD.
+READ_PATHS = ("/files/", "/iiif/", "/records/{record_id}/preview/")
+
+
 def takes_session(path: str) -> bool:
     return path.startswith(SESSION_PATHS)
+
+
+def reads_with_session(method: str, path: str) -> bool:
+    return method in ("GET", "HEAD") and path.startswith(READ_PATHS)
+
+
+def read_from_own_pages(headers: Mapping[str, str]) -> bool:
+    """A read the cookie may authenticate: the browser says Vellum's own pages asked for it, or the
+    person did (a link opened in a new tab, typed or bookmarked: ``none``). Anything else is read
+    as anyone's, so that another origin of the same site learns nothing from the cookie; no
+    ``Sec-Fetch-Site`` at all is no browser this can vouch for."""
+    return headers.get("sec-fetch-site") in ("same-origin", "none")
 
 
 def check_cookie_origin(headers: Mapping[str, str], own_origin: str, allowed: Collection[str]) -> None:

@@ -29,8 +29,15 @@ class Console:
         self.shots = shots
         self.problems: list[str] = []
         self.refusals: list[tuple[str, str, int]] = []  # (method, path, status) of each 4xx/5xx
-        self.requested: list[str] = []  # every URL the page and its frames asked for
-        page.on("request", lambda request: self.requested.append(request.url))
+        self.viewer_images: list[tuple[int, str]] = []  # (status, URL) of Mirador's IIIF pixels
+        page.on(
+            "response",
+            lambda response: (
+                "/console/viewer/" in response.frame.url
+                and response.url.endswith("/default.jpg")
+                and self.viewer_images.append((response.status, response.url))
+            ),
+        )
         page.on("pageerror", lambda error: self.problems.append(f"error: {error}"))
         # Chromium logs each refused request too; those are counted in refusals instead. Stock
         # Mirador 4 warns about its own bundled code (React 19's element.ref): not the console's.
@@ -66,6 +73,16 @@ class Console:
                  .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(', ')})`)"""
         )
         assert violations == [], violations
+
+    def sees_pixels_in_mirador(self) -> None:
+        """Mirador, framed in the console, has drawn an image: its pixels came back, none refused."""
+        frame = self.page.frame_locator("iframe.mirador")
+        expect(frame.locator(".openseadragon-canvas").first).to_be_visible(timeout=30_000)
+        deadline = time.monotonic() + 30
+        while not self.viewer_images:
+            assert time.monotonic() < deadline, ("Mirador asked for no pixels", self.refusals)
+            self.page.wait_for_timeout(200)
+        assert all(status == 200 for status, _ in self.viewer_images), self.viewer_images
 
     def sign_in(self, api: str, user: str, admin: bool = False) -> None:
         self.page.goto(f"{api}/")
@@ -167,14 +184,27 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     )
     alice.accessible()
     alice.shot("3-files")
+    # A draft's image in Mirador and a draft's CSV in its preview page: both read with the session
+    # cookie, since neither can send the token; the preview opens in a tab of its own.
+    alice.sees_pixels_in_mirador()
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="data.csv").click()
+    preview = Console(opened.value, alice.shots)
+    expect(preview.page.get_by_role("columnheader", name="site")).to_be_visible()
+    expect(preview.page.get_by_role("cell", name="A")).to_be_visible()
+    preview.accessible()
+    preview.shot("3-preview")
+    preview.page.close()
+    assert preview.problems == [] and preview.refusals == []
+    map_row = page.locator(".file", has_text="map.png")
+    map_row.get_by_text("Links to map.png").click()
+    info = map_row.get_by_label("IIIF image information").input_value()
+    pasted = page.context.new_page()  # the link pasted into a new tab: the person's own navigation
+    assert pasted.goto(info).status == 200
+    expect(pasted.locator("body")).to_contain_text('"type": "ImageService3"')
+    pasted.close()
     page.get_by_role("button", name="Publish").click()
     expect(page.locator(".bar .state")).to_have_text("published")
-    frame = page.frame_locator("iframe.mirador")
-    expect(frame.locator(".openseadragon-canvas").first).to_be_visible(timeout=30_000)
-    deadline = time.monotonic() + 30  # until Mirador, in the console, has asked for the pixels
-    while not any("/iiif/3/" in url and url.endswith("/default.jpg") for url in alice.requested):
-        assert time.monotonic() < deadline, alice.requested[-20:]
-        page.wait_for_timeout(200)
     expect(page.get_by_label("IIIF manifest")).to_have_value(re.compile(r"/iiif/presentation/.+/manifest$"))
     alice.shot("4-published")
 
@@ -209,6 +239,7 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     bob.page.get_by_role("link", name="Field survey 2026").click()
     expect(bob.page.get_by_role("link", name="map.png")).to_be_visible()
     expect(bob.page.get_by_role("button", name="New version")).to_have_count(0)  # not his to change
+    bob.sees_pixels_in_mirador()  # a published record's images, for anyone
     bob.accessible()
     bob.shot("6-another-user-on-a-phone")
     # alice deletes her draft; an administrator removes the published record, leaving a reason.

@@ -9,9 +9,11 @@ would. None of them may act in her name; the same requests from the API's own or
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -19,6 +21,7 @@ from playwright.sync_api import Page
 
 from chalicelib.files.keys import encode_key
 from tests.browser.front import Front
+from tests.helpers import png
 from tests.stack import Stack, make_token
 
 pytestmark = pytest.mark.e2e
@@ -67,6 +70,22 @@ class Depositor:
         requests.put(part["url"], data=b"notes", headers=part["headers"], timeout=TIMEOUT).raise_for_status()
         assert self.call("POST", f"{path}?uploadId={started['id']}").status_code == 200
         return draft  # type: ignore[no-any-return]
+
+    def image_in(self, draft: dict[str, Any]) -> str:
+        """A PNG added to the draft, once ingest is done with it: its thumbnail's path."""
+        path = f"/records/{draft['id']}/files/{encode_key('map.png')}"
+        content = png(120, 80)
+        started = self.call("POST", f"{path}?uploads", {"size": len(content)}).json()
+        [part] = started["parts"]
+        requests.put(part["url"], data=content, headers=part["headers"], timeout=TIMEOUT).raise_for_status()
+        assert self.call("POST", f"{path}?uploadId={started['id']}").status_code == 200
+        deadline = time.monotonic() + 30
+        while (meta := self.call("GET", f"/files/{draft['bucket_id']}/{encode_key('map.png')}?meta").json())[
+            "ingest"
+        ]["state"] != "done":
+            assert time.monotonic() < deadline, meta
+            time.sleep(0.2)
+        return urlsplit(meta["links"]["thumbnail"]).path
 
     def record_titles(self) -> list[str]:
         listing = self.call("GET", "/records?owner=me").json()
@@ -147,3 +166,25 @@ def test_a_sibling_origin_cannot_act_with_the_session_cookie(
     assert [upload["key"] for upload in alice.call("GET", f"/files/{bucket}?uploads").json()["uploads"]] == [
         "own.bin"
     ]
+
+
+def test_a_sibling_origin_sees_nothing_with_the_session_cookie(
+    stack: Stack, front: Front, sibling: str, page: Page
+) -> None:
+    alice = Depositor(stack, front, "peeping-victim")
+    draft = alice.draft_with_a_file()
+    thumbnail = f"{alice.api}{alice.image_in(draft)}"
+    _sign_in(page, alice)
+    drawn = """async (src) => {
+        const image = new Image()
+        image.src = src
+        await image.decode().catch(() => {})
+        return image.naturalWidth
+    }"""
+
+    assert page.evaluate(drawn, thumbnail) > 0  # the console's own origin: the draft's image, by cookie
+    page.goto(sibling, timeout=TIMEOUT * 1000)
+    # Another size: the browser keeps what the own origin read, and this is about what Vellum answers.
+    smaller = thumbnail.replace("/full/max/", "/full/60,/")
+    assert smaller != thumbnail
+    assert page.evaluate(drawn, smaller) == 0  # a sibling origin: read as anyone's, so not found

@@ -12,8 +12,9 @@ from chalice.test import Client
 from chalicelib import aws
 from chalicelib.auth import context
 from chalicelib.auth.tokens import issue_local_token
+from chalicelib.files.keys import encode_key
 from chalicelib.settings import get_settings
-from tests.helpers import ALICE, LOCAL_SECRET, call, new_bucket
+from tests.helpers import ALICE, LOCAL_SECRET, call, create, drain, new_bucket, png, store, upload
 
 HOST = "api.example"
 OWN = {"Host": HOST, "Origin": f"http://{HOST}"}
@@ -91,6 +92,94 @@ def test_the_cookie_authenticates_nothing_outside_the_uppy_routes(api: Client) -
     assert json.loads(api.http.get("/me", headers=headers).body) == {"anonymous": True}
     created = api.http.post("/records", body=json.dumps({"metadata": {"title": "T"}}), headers=headers)
     assert created.status_code == 401
+
+
+def draft_with_an_image(api: Client, pump: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A draft with a CSV and an image ingest has described, and the image's object JSON."""
+    record = create(api, {"title": "Draft"})
+    assert upload(api, record, "data.csv", b"a,b\n1,2\n") == 200
+    assert upload(api, record, "map.png", png(300, 200)) == 200
+    drain(pump)
+    image = call(api, "get", f"/files/{record['bucket_id']}/{encode_key('map.png')}?meta")[1]
+    return record, image
+
+
+def reads(record: dict[str, Any], image: dict[str, Any]) -> dict[str, str]:
+    """What a browser opens from the console without script: pages, bytes, a viewer's requests."""
+    links = image["links"]
+    return {
+        "preview": f"/records/{record['id']}/preview/{encode_key('data.csv')}",
+        "object preview": f"/files/{record['bucket_id']}/{encode_key('data.csv')}?preview",
+        "download": f"/files/{record['bucket_id']}/{encode_key('data.csv')}?download",
+        "manifest": f"/iiif/presentation/{record['id']}/manifest",
+        "info.json": links["iiif_info"].split("localhost", 1)[1],
+        "thumbnail": links["thumbnail"].split("localhost", 1)[1],
+    }
+
+
+def test_the_cookie_opens_a_drafts_previews_bytes_and_images_on_the_own_origin(
+    api: Client, pump: Any
+) -> None:
+    record, image = draft_with_an_image(api, pump)
+    cookie = sign_in(api)
+
+    for name, path in reads(record, image).items():
+        for fetch_site in ("same-origin", "none"):  # a link in the console; a link opened, typed, bookmarked
+            answer = api.http.get(
+                path, headers={"Cookie": cookie, "Host": HOST, "Sec-Fetch-Site": fetch_site}
+            )
+            assert answer.status_code in (200, 302, 303), (name, fetch_site, answer.body[:200])
+            assert "public" not in answer.headers.get("Cache-Control", ""), name  # never in a shared cache
+        assert api.http.get(path, headers={"Host": HOST}).status_code == 404, name  # a draft is hers alone
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "same-site"},  # a sibling origin's page (another port, a subdomain)
+        {"Sec-Fetch-Site": "cross-site"},  # a browser that sent a Strict cookie anyway
+    ],
+    ids=["same-site", "cross-site"],
+)
+def test_the_cookie_reads_nothing_for_another_origin(api: Client, pump: Any, headers: dict[str, str]) -> None:
+    record, image = draft_with_an_image(api, pump)
+    cookie = sign_in(api)
+
+    for name, path in reads(record, image).items():
+        answer = api.http.get(path, headers={"Cookie": cookie, "Host": HOST, **headers})
+        assert answer.status_code == 404, name  # as for anyone: the cookie is not looked at
+
+
+def test_the_cookie_changes_nothing_outside_the_uppy_routes(api: Client, pump: Any) -> None:
+    record, _ = draft_with_an_image(api, pump)
+    cookie = sign_in(api)
+    own = {
+        "Cookie": cookie,
+        "Host": HOST,
+        "Sec-Fetch-Site": "same-origin",
+        "Content-Type": "application/json",
+    }
+    data = f"/files/{record['bucket_id']}/{encode_key('data.csv')}"
+
+    assert api.http.delete(data, headers=own).status_code == 404  # as for anyone: not seen
+    assert api.http.put(f"{data}?tags", body=json.dumps({"a": "b"}), headers=own).status_code in (401, 404)
+    assert api.http.post(f"/records/{record['id']}/publish", headers=own).status_code in (401, 404)
+    assert api.http.get(f"/records/{record['id']}", headers=own).status_code == 404  # JSON: the token's
+    assert call(api, "get", f"/records/{record['id']}")[1]["state"] == "draft"
+    assert call(api, "get", f"{data}?tags")[1] == {"tags": {}}
+    assert call(api, "get", f"{data}?meta")[0] == 200  # still there
+
+
+def test_an_ended_session_reads_as_anyone_and_public_files_stay_readable(api: Client, pump: Any) -> None:
+    record, image = draft_with_an_image(api, pump)
+    cookie = sign_in(api)
+    own = {"Cookie": cookie, "Host": HOST, "Sec-Fetch-Site": "same-origin"}
+    api.http.delete("/session", headers={"Cookie": cookie, **OWN})
+
+    assert api.http.get(reads(record, image)["preview"], headers=own).status_code == 404
+    public = new_bucket(api, public_read=True)
+    store(api, public, "open.txt", b"open")
+    assert api.http.get(f"/files/{public}/{encode_key('open.txt')}?preview", headers=own).status_code == 200
 
 
 def test_ending_the_session_ends_it_wherever_the_cookie_was_copied(api: Client) -> None:

@@ -42,11 +42,3 @@ export async function call(method, path, body, extraHeaders = {}) {
   }
   return data;
 }
-
-// An image the signed-in user may see but a bare <img> may not fetch (a draft's thumbnail): read
-// with the token, shown from a blob: URL. The caller revokes the URL when it is done with it.
-export async function imageUrl(path) {
-  const response = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
-  if (!response.ok) throw new ApiError(response.status, `The image could not be loaded (${response.status}).`);
-  return URL.createObjectURL(await response.blob());
-}

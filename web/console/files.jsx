@@ -5,8 +5,8 @@ import Dashboard from "@uppy/dashboard";
 import AwsS3 from "@uppy/aws-s3";
 import "@uppy/core/css/style.min.css";
 import "@uppy/dashboard/css/style.min.css";
-import { call, imageUrl } from "./api.js";
-import { Problem, bytes, useAction, useLoad } from "./ui.jsx";
+import { call } from "./api.js";
+import { CopyLink, Problem, bytes, useAction, useLoad } from "./ui.jsx";
 
 // The stock Uppy Dashboard and @uppy/aws-s3, against Vellum's Companion routes (/s3/...).
 function Uploader({ bucket, onUploaded }) {
@@ -36,23 +36,6 @@ function Uploader({ bucket, onUploaded }) {
     return () => uppy.destroy();
   }, [bucket.id, bucket.quota_size, bucket.max_file_size]); // eslint-disable-line react-hooks/exhaustive-deps
   return <div ref={target} className="uploader" />;
-}
-
-function Thumbnail({ src }) {
-  const [url, setUrl] = useState(null);
-  useEffect(() => {
-    let shown = null;
-    let live = true;
-    imageUrl(src).then(
-      (made) => (live ? setUrl((shown = made)) : URL.revokeObjectURL(made)),
-      () => {},
-    );
-    return () => {
-      live = false;
-      if (shown) URL.revokeObjectURL(shown);
-    };
-  }, [src]);
-  return url ? <img src={url} alt="" width="64" /> : <span className="no-thumb" aria-hidden="true" />;
 }
 
 // A record's file's own metadata: its description, as the record's pages and manifest show it.
@@ -86,9 +69,16 @@ function FileRow({ object, preview, entry, onDelete, onDescribed, onMove }) {
   const ingest = object.ingest || {};
   return (
     <li className="file">
-      {object.links.thumbnail ? <Thumbnail src={object.links.thumbnail} /> : <span className="no-thumb" aria-hidden="true" />}
+      {/* The session cookie lets a bare <img> read a draft's images too (chalicelib.auth.cookies). */}
+      {object.links.thumbnail && ingest.state === "done" ? (
+        <img src={object.links.thumbnail} alt="" width="64" />
+      ) : (
+        <span className="no-thumb" aria-hidden="true" />
+      )}
       <span>
-        <a href={preview}>{object.key}</a>
+        <a href={preview} target="_blank" rel="noopener">
+          {object.key}
+        </a>
         <br />
         <span className="quiet">
           {bytes(object.size)} · {object.mimetype || ingest.type || "unknown type"}
@@ -102,6 +92,13 @@ function FileRow({ object, preview, entry, onDelete, onDescribed, onMove }) {
         </span>
         {entry && entry.metadata.description && <span className="description">{entry.metadata.description}</span>}
         {entry && onDescribed && <Describe entry={entry} onSaved={onDescribed} />}
+        <details className="links">
+          <summary>Links to {object.key}</summary>
+          <CopyLink id={`download-${object.version_id}`} label="Download" url={entry ? entry.links.content : object.links.self} />
+          {object.links.iiif_info && (
+            <CopyLink id={`info-${object.version_id}`} label="IIIF image information" url={object.links.iiif_info} />
+          )}
+        </details>
       </span>
       <span className="row-actions">
         {onMove && (
@@ -124,7 +121,7 @@ function FileRow({ object, preview, entry, onDelete, onDescribed, onMove }) {
   );
 }
 
-export function Files({ record, entries, onChange }) {
+export function Files({ record, entries, onChange, onImagesReady }) {
   const listing = record.links.files;
   // The bucket's listing: its quota and limits, and each object's own JSON (ingest, thumbnail).
   const { data: bucket, error, reload } = useLoad(() => call("GET", listing), [listing]);
@@ -143,6 +140,11 @@ export function Files({ record, entries, onChange }) {
     const timer = setTimeout(reload, 1000);
     return () => clearTimeout(timer);
   }, [bucket, awaited]); // eslint-disable-line react-hooks/exhaustive-deps
+  const readyImages = objects
+    .filter((o) => o.links.iiif_info && o.ingest && o.ingest.state === "done")
+    .map((o) => o.version_id)
+    .join(" ");
+  useEffect(() => onImagesReady(readyImages), [readyImages]); // eslint-disable-line react-hooks/exhaustive-deps
   const byKey = Object.fromEntries(entries.map((entry) => [entry.key, entry]));
   // The record's order (PUT /records/{id}/files), which its pages and manifest follow too.
   const order = (record.files && record.files.order) || [];

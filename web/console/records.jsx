@@ -137,16 +137,13 @@ function Versions({ id }) {
   );
 }
 
-// Mirador cannot send the console's token: it shows what anyone may see, so a published record.
+// Stock Mirador on the record's manifest, framed on Vellum's own origin: the session cookie lets
+// it read a draft's images too.
 function Images({ record }) {
   return (
     <>
       <h2>Images</h2>
-      {record.state === "published" ? (
-        <iframe className="mirador" title={`Mirador: ${title(record)}`} src={`/console/viewer/${record.id}`} />
-      ) : (
-        <p className="quiet">The record's images open in Mirador once it is published.</p>
-      )}
+      <iframe className="mirador" title={`Mirador: ${title(record)}`} src={`/console/viewer/${record.id}`} />
       <CopyLink label="IIIF manifest" url={record.links.iiif_manifest} />
     </>
   );
@@ -155,6 +152,7 @@ function Images({ record }) {
 export function RecordView({ id, me }) {
   const { data: record, error, reload } = useLoad(() => call("GET", `/records/${id}`), [id]);
   const [problem, run, setProblem] = useAction();
+  const [images, setImages] = useState("");
   if (error) {
     return (
       <main>
@@ -208,12 +206,14 @@ export function RecordView({ id, me }) {
       <Files
         record={record}
         entries={entries}
+        onImagesReady={setImages}
         onChange={() => {
           setProblem(null); // what failed before the new files may work now
           reload();
         }}
       />
-      {record.links.iiif_manifest && <Images record={record} />}
+      {/* Opened again when the record changes or another image is ready, so it shows them. */}
+      {record.links.iiif_manifest && <Images record={record} key={`${record.revision_id} ${images}`} />}
       <Versions id={id} key={record.revision_id} />
       {mine && record.state === "draft" && (
         <form className="danger" onSubmit={remove}>

@@ -48,9 +48,9 @@ export function bytes(n) {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
-export function CopyLink({ label, url }) {
+export function CopyLink({ label, url, id }) {
   const [copied, setCopied] = useState(false);
-  const inputId = `copy-${label.toLowerCase().replace(/\W+/g, "-")}`;
+  const inputId = `copy-${id || label.toLowerCase().replace(/\W+/g, "-")}`;
   return (
     <div className="copy">
       <label htmlFor={inputId}>{label}</label>
