@@ -65,12 +65,14 @@ function Describe({ entry, onSaved }) {
   );
 }
 
-function FileRow({ object, preview, entry, onDelete, onDescribed, onMove }) {
+function FileRow({ object, entry, onDelete, onDescribed, onMove }) {
   const ingest = object.ingest || {};
+  // A record's file opens in the record's pages; a bare bucket's in the object's own.
+  const preview = entry ? entry.links.preview : object.links.self + "?preview";
   return (
     <li className="file">
       {/* The session cookie lets a bare <img> read a draft's images too (chalicelib.auth.cookies). */}
-      {object.links.thumbnail && ingest.state === "done" ? (
+      {object.links.thumbnail ? (
         <img src={object.links.thumbnail} alt="" width="64" />
       ) : (
         <span className="no-thumb" aria-hidden="true" />
@@ -141,7 +143,7 @@ export function Files({ record, entries, onChange, onImagesReady }) {
     return () => clearTimeout(timer);
   }, [bucket, awaited]); // eslint-disable-line react-hooks/exhaustive-deps
   const readyImages = objects
-    .filter((o) => o.links.iiif_info && o.ingest && o.ingest.state === "done")
+    .filter((o) => o.links.iiif_info) // an image's IIIF links come once ingest is done with it
     .map((o) => o.version_id)
     .join(" ");
   useEffect(() => onImagesReady(readyImages), [readyImages]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -185,7 +187,6 @@ export function Files({ record, entries, onChange, onImagesReady }) {
             <FileRow
               key={object.key}
               object={object}
-              preview={byKey[object.key] ? byKey[object.key].links.preview : object.links.self + "?preview"}
               entry={byKey[object.key]}
               onDelete={record.state === "draft" ? () => remove(object) : null}
               onDescribed={record.state === "draft" ? onChange : null}

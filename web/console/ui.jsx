@@ -20,11 +20,13 @@ export function useLoad(load, deps) {
   latest.current = key;
   const [state, setState] = useState({ key: null, data: null, error: null });
   const reload = useCallback(() => {
-    const keep = (next) => setState((shown) => (latest.current === key ? next(shown.key === key ? shown : null) : shown));
-    load().then(
-      (data) => keep(() => ({ key, data, error: null })),
-      (error) => keep((mine) => ({ key, data: mine && mine.data, error })),
-    );
+    const settle = (data, error) =>
+      setState((shown) => {
+        if (latest.current !== key) return shown; // an answer for deps no longer shown
+        const kept = shown.key === key ? shown.data : null;
+        return { key, data: error ? kept : data, error };
+      });
+    load().then((data) => settle(data, null), (error) => settle(null, error));
   }, [key]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(reload, [reload]);
   const mine = state.key === key;
