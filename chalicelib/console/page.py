@@ -12,15 +12,15 @@ from html import escape
 from typing import Any
 
 
-def content_security_policy(upload_origin: str) -> str:
-    """Nothing but the API's own scripts, styles and frames; uploads go to S3 (``upload_origin``)."""
+def content_security_policy(data_origin: str) -> str:
+    """Nothing but the API's own scripts, styles and frames; uploads go to S3 (``data_origin``)."""
     return "; ".join(
         (
             "default-src 'none'",
             "script-src 'self'",
             "style-src 'self'",
             "img-src 'self' data: blob:",  # blob: Uppy's previews of the files chosen
-            f"connect-src 'self' {upload_origin}",
+            f"connect-src 'self' {data_origin}",
             "frame-src 'self'",
             "base-uri 'none'",
             "form-action 'none'",
@@ -29,42 +29,44 @@ def content_security_policy(upload_origin: str) -> str:
     )
 
 
-def shell(static: str, upload_origin: str, config: dict[str, Any]) -> tuple[str, dict[str, str]]:
+def shell(static: str, data_origin: str, config: dict[str, Any]) -> tuple[str, dict[str, str]]:
     """The page, and its headers; ``config`` is what the script needs to start (stage, sign-in)."""
     body = (
         f'<div id="console" data-config="{escape(json.dumps(config))}">'
         "<noscript>Vellum's console needs JavaScript.</noscript></div>"
         f'<script type="module" src="{escape(static)}/console/console.js"></script>'
     )
-    return _page("Vellum", f"{static}/console/console.css", body, content_security_policy(upload_origin))
+    return _page("Vellum", f"{static}/console/console.css", body, content_security_policy(data_origin))
 
 
-# Mirador draws with MUI, whose styles arrive as <style> elements: that page alone allows inline
-# styles. It holds nothing but the viewer, loads only the API's own scripts, and only the console
-# may frame it.
-VIEWER_CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'self'",
+def viewer_content_security_policy(data_origin: str) -> str:
+    """Mirador draws with MUI, whose styles arrive as <style> elements: this page alone allows
+    inline styles. It holds nothing but the viewer, loads only the API's own scripts, and only the
+    console may frame it. Its images come from the API, or from S3 (``data_origin``) when an answer
+    too large for Lambda is a redirect there."""
+    return "; ".join(
+        (
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            f"img-src 'self' data: blob: {data_origin}",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'self'",
+        )
     )
-)
 
 
-def viewer(static: str, mirador: str, manifest: str) -> tuple[str, dict[str, str]]:
+def viewer(static: str, mirador: str, manifest: str, data_origin: str) -> tuple[str, dict[str, str]]:
     """A page with stock Mirador on one manifest, for the console to frame."""
     body = (
         f'<div id="viewer" data-manifest="{escape(manifest)}"></div>'
         f'<script src="{escape(static)}/{escape(mirador)}/dist/mirador.min.js"></script>'
         f'<script src="{escape(static)}/console/viewer.js"></script>'
     )
-    return _page("Mirador", f"{static}/console/viewer.css", body, VIEWER_CONTENT_SECURITY_POLICY)
+    return _page("Mirador", f"{static}/console/viewer.css", body, viewer_content_security_policy(data_origin))
 
 
 def _page(title: str, stylesheet: str, body: str, policy: str) -> tuple[str, dict[str, str]]:

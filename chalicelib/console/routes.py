@@ -35,7 +35,7 @@ def console() -> Response:
     # Production's OpenID Connect sign-in is configured here too once it exists; locally, "sign in as".
     sign_in = "local" if settings.stage == "local" else None
     config: dict[str, Any] = {"stage": settings.stage, "signIn": sign_in}
-    html, headers = shell(f"{base}/static", storage.upload_origin(), config)
+    html, headers = shell(f"{base}/static", storage.data_origin(), config)
     return Response(body=html.encode(), headers=dict(headers))
 
 
@@ -46,7 +46,7 @@ def record_viewer(record_id: str) -> Response:
         raise NotFound("No record with this id.")
     base = base_url(blueprint.current_request)
     manifest = f"{base}/iiif/presentation/{record_id}/manifest"
-    html, headers = viewer(f"{base}/static", assets.library("mirador"), manifest)
+    html, headers = viewer(f"{base}/static", assets.library("mirador"), manifest, storage.data_origin())
     return Response(body=html.encode(), headers=dict(headers))
 
 

@@ -321,6 +321,11 @@ class S3Presigner:
             query.update(response_headers)
         return self.presign("GET", bucket, key, expires_in=expires_in, query=query)
 
+    def bucket_url(self, bucket: str) -> str:
+        """The bucket's own URL, ending in "/", where the URLs this signs for it point."""
+        location = self._location(bucket)
+        return f"{location.origin}{location.path_prefix}/"
+
     def _location(self, bucket: str) -> _BucketLocation:
         location = self._locations.get(bucket)
         if location is None:

@@ -52,10 +52,10 @@ def presigner() -> S3Presigner:
     )
 
 
-def upload_origin() -> str:
-    """The origin presigned URLs of the data bucket point at: a page that uploads must reach it."""
-    url = presigner().presign_get_object(get_settings().data_bucket, "origin", expires_in=60)
-    parts = urlsplit(url)
+def data_origin() -> str:
+    """The origin every presigned URL of the data bucket points at (uploads, redirected reads):
+    what a page's Content-Security-Policy must allow."""
+    parts = urlsplit(presigner().bucket_url(get_settings().data_bucket))
     return f"{parts.scheme}://{parts.netloc}"
 
 
@@ -154,8 +154,10 @@ def presigned_post(
     post = aws.s3().generate_presigned_post(
         Bucket=get_settings().data_bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
     )
-    # Clients (Uppy 6) append the key to the URL for the object's location; S3's own URL ends in "/".
-    url = post["url"] if post["url"].endswith("/") else post["url"] + "/"
+    # Posted where the other presigned URLs point (boto3 would name the global endpoint, which a
+    # page's policy does not allow); the policy's signature does not cover the URL. The URL ends in
+    # "/": clients (Uppy 6) append the key to it for the object's location.
+    url = presigner().bucket_url(get_settings().data_bucket)
     return {"method": "POST", "url": url, "fields": post["fields"]}
 
 

@@ -20,7 +20,7 @@ def test_the_console_page_loads_only_vellums_own_script_and_style(api: Client) -
     policy = dict(part.split(" ", 1) for part in page.headers["Content-Security-Policy"].split("; "))
     assert policy["script-src"] == policy["style-src"] == "'self'"  # no inline code, no CDN
     assert (policy["default-src"], policy["frame-ancestors"]) == ("'none'", "'none'")
-    assert policy["connect-src"] == f"'self' {storage.upload_origin()}"  # Uppy sends the bytes to S3
+    assert policy["connect-src"] == f"'self' {storage.data_origin()}"  # Uppy sends the bytes to S3
     body = page.body.decode()
     assert '<script type="module" src="http://localhost/static/console/console.js">' in body
     assert "&quot;signIn&quot;: &quot;local&quot;" in body  # the config, escaped into an attribute

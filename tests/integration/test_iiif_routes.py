@@ -7,6 +7,7 @@ import io
 import json
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -280,6 +281,22 @@ def test_an_answer_too_large_for_lambda_is_a_303_to_s3(
     assert response.headers["Cache-Control"] == "public, max-age=450"
     fetched = requests.get(response.headers["Location"], timeout=30)
     assert Image.open(io.BytesIO(fetched.content)).size == (1300, 900)
+
+
+def test_the_consoles_viewer_may_show_an_answer_redirected_to_s3(
+    api: Client, pump: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.iiif import images
+
+    _, image_id = big_picture_identifier(api, pump)
+    monkeypatch.setattr(images, "MAX_INLINE_BYTES", 1_000)
+    redirected = get(api, f"/iiif/3/{image_id}/full/max/0/default.png").headers["Location"]
+
+    viewer = api.http.get("/console/viewer/0f8fad5b-d9cb-469f-a165-70867728950e")
+
+    policy = dict(part.split(" ", 1) for part in viewer.headers["Content-Security-Policy"].split("; "))
+    target = urlsplit(redirected)
+    assert f"{target.scheme}://{target.netloc}" in policy["img-src"].split()  # a CSP checks redirects too
 
 
 def test_an_images_json_links_to_its_iiif_service_and_thumbnail(api: Client, pump: Any) -> None:
