@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -358,29 +359,60 @@ def rename_object(principal: Principal, bucket_id: str, key: str, new_key: str) 
         created=now,
     )
 
-    file_id = head.file_id
-
-    def renamed(writes: TransactWrite) -> None:
-        writes.save(version_item(moved, as_head=False), condition=ObjectVersionItem.pk.does_not_exist())
-        writes.save(
-            version_item(moved, as_head=True),
-            condition=ObjectVersionItem.pk.does_not_exist()
-            | (ObjectVersionItem.version_id < moved.version_id),
-        )
+    def leave_old_key(writes: TransactWrite) -> None:
         writes.save(version_item(marker, as_head=False), condition=ObjectVersionItem.pk.does_not_exist())
         writes.delete(
             ObjectVersionItem(pk=bucket_pk(bucket.id), sk=head_sk(key)),
             condition=ObjectVersionItem.version_id == head.version_id,
+        )
+
+    try:
+        _add_sharing_version(bucket, moved, leave_old_key)
+    except TransactWriteError:
+        raise Conflict("The file changed while it was being renamed; try again.") from None
+    return moved
+
+
+def restore_version(principal: Principal, bucket_id: str, key: str, version_id: str) -> ObjectVersion:
+    """Make an older version the current one again, as Invenio's ``ObjectVersion.restore``: a new
+    head version naming its stored bytes (none are copied); the versions after it stay."""
+    bucket = writable_bucket(principal, bucket_id)
+    key = validate_key(key)
+    old = get_version(bucket.id, key, version_id)
+    if old.delete_marker:
+        raise invalid_field("versionId", "is a delete marker, which has no bytes to restore")
+    if old.is_head:
+        raise invalid_field("versionId", "is already the current version")
+    restored = replace(old, version_id=new_version_id(), created=clock.now(), is_head=True)
+    try:
+        _add_sharing_version(bucket, restored)
+    except TransactWriteError:
+        raise Conflict("The file changed while it was being restored; try again.") from None
+    return restored
+
+
+def _add_sharing_version(
+    bucket: Bucket, version: ObjectVersion, also: Callable[[TransactWrite], None] | None = None
+) -> None:
+    """Record ``version``, its key's new head, naming bytes another version already names, in one
+    transaction with what ``also`` writes. It counts against the quota, shared bytes or not.
+    Raises ``TransactWriteError`` if the bytes are gone or a newer version took the head."""
+    file_id = version.file_id
+    assert file_id is not None
+
+    def writes_of(writes: TransactWrite) -> None:
+        writes.save(version_item(version, as_head=False), condition=ObjectVersionItem.pk.does_not_exist())
+        writes.save(
+            version_item(version, as_head=True),
+            condition=ObjectVersionItem.pk.does_not_exist()
+            | (ObjectVersionItem.version_id < version.version_id),
         )
         writes.update(
             FileItem(pk=file_pk(file_id), sk=FILE_SK),
             actions=[FileItem.refs.add(1)],
             condition=FileItem.pk.exists(),
         )
+        if also is not None:
+            also(writes)
 
-    try:
-        # Versions count against the quota, shared bytes or not.
-        reserving(bucket, head.size, renamed, also=[BucketItem.size.add(head.size)])
-    except TransactWriteError:
-        raise Conflict("The file changed while it was being renamed; try again.") from None
-    return moved
+    reserving(bucket, version.size, writes_of, also=[BucketItem.size.add(version.size)])

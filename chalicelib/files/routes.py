@@ -164,7 +164,7 @@ def post_object(bucket_id: str, key: str) -> Response:
     if handler is None:
         raise BadRequest(
             "POST to an object needs ?uploads (start an upload), ?uploadId= (complete one), "
-            "?rename or ?check."
+            "?rename, ?restore&versionId= or ?check."
         )
     return handler(bucket_id, decode_key(key), query)
 
@@ -194,6 +194,14 @@ def rename_object(bucket_id: str, key: str, query: dict[str, str]) -> Response:
     target = parse_body(Rename, request)
     version = objects.rename_object(current_principal(), bucket_id, key, target.to)
     return _json(version_json(version, base_url(request)))
+
+
+@on_object_query(POST_HANDLERS, "restore")
+def restore_version(bucket_id: str, key: str, query: dict[str, str]) -> Response:
+    if not query.get("versionId"):
+        raise BadRequest("?restore needs ?versionId=: the version to make current again.")
+    version = objects.restore_version(current_principal(), bucket_id, key, query["versionId"])
+    return _json(version_json(version, base_url(blueprint.current_request)))
 
 
 @on_object_query(POST_HANDLERS, "check")

@@ -7,6 +7,7 @@ record says about them. Changing it is a draft's business: published records are
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,16 +50,28 @@ def entries(principal: Principal, record: Record) -> list[Entry] | None:
     return [Entry(version, described.get(version.key, {})) for version in found]
 
 
-def _change_files(record: Record, change: dict[str, Any]) -> None:
-    item = RecordItem.get(record_pk(record.id), RECORD_SK, consistent_read=True)
-    files = {"order": [], "metadata": {}, **(item.files or {}), **change}
-    # Once, by its client request token (see update_record).
-    if not update_once(
-        item,
-        [RecordItem.files.set(files), RecordItem.revision_id.add(1)],
-        (RecordItem.state == RecordState.DRAFT) & (RecordItem.revision_id == item.revision_id),
-    ):
-        raise Forbidden("The record changed meanwhile (or was published); read it again.")
+# Attempts at changing a record's files while other changes land in between: each one that lands
+# was another's, so this many writers at once all land.
+CHANGE_ATTEMPTS = 10
+
+
+def _change_files(record: Record, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Apply ``change`` (the files' order and metadata, as they are now, to what they become) to
+    the draft. A change made meanwhile (another description saved) is read and ``change``
+    applied to it again, so neither is lost; a record published meanwhile refuses it."""
+    for _ in range(CHANGE_ATTEMPTS):
+        item = RecordItem.get(record_pk(record.id), RECORD_SK, consistent_read=True)
+        if item.state != RecordState.DRAFT:
+            break
+        files = change({"order": [], "metadata": {}, **(item.files or {})})
+        # Once, by its client request token (see update_record).
+        if update_once(
+            item,
+            [RecordItem.files.set(files), RecordItem.revision_id.add(1)],
+            (RecordItem.state == RecordState.DRAFT) & (RecordItem.revision_id == item.revision_id),
+        ):
+            return
+    raise Forbidden("The record changed meanwhile (or was published); read it again.")
 
 
 def set_file_metadata(principal: Principal, record_id: str, key: str, metadata: object) -> dict[str, Any]:
@@ -71,10 +84,25 @@ def set_file_metadata(principal: Principal, record_id: str, key: str, metadata: 
     if len(json.dumps(metadata).encode()) > limit:
         raise invalid_field("metadata", f"is larger than {limit} bytes")
     objects.head_version(record.bucket_id, key)  # 404 for a file the record does not have
-    item = RecordItem.get(record_pk(record.id), RECORD_SK, consistent_read=True)
-    described = {**(item.files or {}).get("metadata", {}), key: metadata}
-    _change_files(record, {"metadata": described})
+    _change_files(record, lambda files: {**files, "metadata": {**files["metadata"], key: metadata}})
     return metadata
+
+
+def rename_file(principal: Principal, record_id: str, key: str, new_key: str) -> ObjectVersion:
+    """The files API's rename in the draft's bucket; the file keeps its place in the record's
+    order and its own metadata under its new key."""
+    record = get_draft(principal, record_id)
+    moved = objects.rename_object(principal, record.bucket_id, key, new_key)
+
+    def carried(files: dict[str, Any]) -> dict[str, Any]:
+        described = dict(files["metadata"])
+        if key in described:
+            described[moved.key] = described.pop(key)
+        order = list(dict.fromkeys(moved.key if name == key else name for name in files["order"]))
+        return {**files, "metadata": described, "order": order}
+
+    _change_files(record, carried)
+    return moved
 
 
 def file_metadata(principal: Principal, record_id: str, key: str) -> dict[str, Any]:
@@ -94,7 +122,7 @@ def order_files(principal: Principal, record_id: str, order: object) -> list[str
         raise invalid_field("order", "must be a list of the record's file keys, each once")
     for key in keys:
         objects.head_version(record.bucket_id, key)
-    _change_files(record, {"order": keys})
+    _change_files(record, lambda files: {**files, "order": keys})
     return keys
 
 

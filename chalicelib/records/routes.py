@@ -15,6 +15,7 @@ from chalicelib.cors import answer_preflights
 from chalicelib.errors import invalid_field
 from chalicelib.files import routes as files_routes
 from chalicelib.files.keys import decode_key
+from chalicelib.files.serializers import version_json
 from chalicelib.links import base_url
 from chalicelib.records import files, schema, service, versions
 from chalicelib.records.serializers import files_json, record_json, record_summary_json
@@ -142,6 +143,11 @@ def order(record_id: str) -> Response:
 # the record's own checks: the same protocol, not a second implementation of it.
 @blueprint.route("/records/{record_id}/files/{key}", methods=["POST"])
 def post_file(record_id: str, key: str) -> Response:
+    request = blueprint.current_request
+    if "rename" in (request.query_params or {}):  # the record's own say about the file moves with it
+        target = parse_body(files_routes.Rename, request)
+        moved = files.rename_file(current_principal(), record_id, decode_key(key), target.to)
+        return Response(body=version_json(moved, base_url(request)), headers={"Cache-Control": "no-store"})
     response: Response = files_routes.post_object(
         service.get_draft(current_principal(), record_id).bucket_id, key
     )

@@ -55,7 +55,7 @@ def world(api: Client) -> dict[str, str]:
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
 QUERY_NAMES = [
     "uploads", "uploadId", "partNumbers", "versionId", "meta", "tags", "preview", "download",
-    "rename", "check", "versions", "prefix", "limit", "cursor", "owner", "key", "reason",
+    "rename", "restore", "check", "versions", "prefix", "limit", "cursor", "owner", "key", "reason",
     "filename", "type", "metadata[bucket]", "metadata[size]", "metadata[key]",
 ]  # fmt: skip
 BODY_NAMES = [

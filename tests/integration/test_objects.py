@@ -177,6 +177,73 @@ def test_removing_the_head_version_makes_the_previous_one_head(api: Client) -> N
     assert download(api, bucket, "doc.txt").content == b"old!"
 
 
+def test_restoring_an_older_version_makes_it_current_again_sharing_its_bytes(api: Client) -> None:
+    bucket = new_bucket(api)
+    old = store(api, bucket, "doc.txt", b"old!", content_type="text/plain")
+    store(api, bucket, "doc.txt", b"newer")
+    path = object_path(bucket, "doc.txt")
+
+    status, restored, _ = call(api, "post", f"{path}?restore&versionId={old['version_id']}")
+
+    assert status == 200
+    assert (restored["is_head"], restored["size"], restored["mimetype"]) == (True, 4, "text/plain")
+    assert restored["version_id"] not in (old["version_id"],)
+    assert restored["checksum"] == old["checksum"]
+    assert download(api, bucket, "doc.txt").content == b"old!"
+    assert stored_object_count() == 2  # no byte copied
+    assert bucket_counters(bucket) == (13, 13)  # a version counts, shared bytes or not
+    versions = call(api, "get", f"/files/{bucket}?versions")[1]["contents"]
+    assert [(v["size"], v["is_head"]) for v in versions] == [(4, False), (5, False), (4, True)]
+
+
+def test_a_deleted_file_is_restored_from_its_last_version(api: Client) -> None:
+    bucket = new_bucket(api)
+    kept = store(api, bucket, "doc.txt", b"kept")
+    call(api, "delete", object_path(bucket, "doc.txt"))
+
+    path = f"{object_path(bucket, 'doc.txt')}?restore&versionId={kept['version_id']}"
+    assert call(api, "post", path)[0] == 200
+
+    assert download(api, bucket, "doc.txt").content == b"kept"
+    # Removing the version it came from leaves the restored one its bytes.
+    call(api, "delete", f"{object_path(bucket, 'doc.txt')}?versionId={kept['version_id']}")
+    assert download(api, bucket, "doc.txt").content == b"kept"
+
+
+def test_what_cannot_be_restored_is_refused_and_changes_nothing(api: Client) -> None:
+    bucket = new_bucket(api, quota_size=9)  # full: a restore needs room for one more version
+    old = store(api, bucket, "doc.txt", b"old")
+    head = store(api, bucket, "doc.txt", b"new")
+    store(api, bucket, "gone.txt", b"bye")
+    call(api, "delete", object_path(bucket, "gone.txt"))
+    markers = [v for v in call(api, "get", f"/files/{bucket}?versions")[1]["contents"] if v["delete_marker"]]
+    path = object_path(bucket, "doc.txt")
+    before = (call(api, "get", f"/files/{bucket}?versions")[1]["contents"], bucket_counters(bucket))
+
+    refused = {
+        "head": call(api, "post", f"{path}?restore&versionId={head['version_id']}"),
+        "no version": call(api, "post", f"{path}?restore"),
+        "unknown": call(api, "post", f"{path}?restore&versionId=0000"),
+        "marker": call(
+            api, "post", f"{object_path(bucket, 'gone.txt')}?restore&versionId={markers[0]['version_id']}"
+        ),
+        "over quota": call(api, "post", f"{path}?restore&versionId={old['version_id']}"),
+        "not hers": call(api, "post", f"{path}?restore&versionId={old['version_id']}", headers=BOB),
+    }
+
+    assert {name: answer[0] for name, answer in refused.items()} == {
+        "head": 400,
+        "no version": 400,
+        "unknown": 404,
+        "marker": 400,
+        "over quota": 400,
+        "not hers": 404,
+    }
+    assert refused["head"][1]["message"] == "The versionId is invalid: it is already the current version."
+    assert "delete marker" in refused["marker"][1]["message"]
+    assert (call(api, "get", f"/files/{bucket}?versions")[1]["contents"], bucket_counters(bucket)) == before
+
+
 def test_metadata_is_read_as_json_without_downloading(api: Client) -> None:
     bucket = new_bucket(api)
     version = store(api, bucket, "notes/readme.md", b"# hi")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -229,6 +230,60 @@ def test_renaming_a_file_makes_a_version_sharing_its_bytes(api: Client) -> None:
         ("draft name.csv", True),
         ("final.csv", False),
     ]
+
+
+def test_a_renamed_file_keeps_its_description_and_place(api: Client) -> None:
+    record = create(api)
+    for key in ("a.csv", "b.csv", "c.csv"):
+        upload(api, record, key, b"x")
+    base = f"/records/{record['id']}/files"
+    call(api, "put", f"{base}/{encode_key('b.csv')}/metadata", {"description": "The middle one"})
+    call(api, "put", base, {"order": ["c.csv", "b.csv", "a.csv"]})
+
+    assert call(api, "post", f"{base}/{encode_key('b.csv')}?rename", {"to": "middle.csv"})[0] == 200
+
+    files = call(api, "get", f"/records/{record['id']}")[1]["files"]
+    assert files["order"] == ["c.csv", "middle.csv", "a.csv"]
+    assert files["entries"]["middle.csv"]["metadata"] == {"description": "The middle one"}
+    described = call(api, "get", f"{base}/{encode_key('middle.csv')}/metadata")[1]
+    assert described == {"description": "The middle one"}
+
+
+def test_a_drafts_file_is_restored_to_an_older_version_and_a_published_one_is_not(api: Client) -> None:
+    record = create(api)
+    upload(api, record, "data.csv", b"first")
+    upload(api, record, "data.csv", b"second")
+    versions = call(api, "get", f"/files/{record['bucket_id']}?versions")[1]["contents"]
+    path = f"/records/{record['id']}/files/{encode_key('data.csv')}"
+    first = f"{path}?restore&versionId={versions[0]['version_id']}"
+
+    assert call(api, "post", first)[0] == 200
+    content = call(api, "get", f"{path}/content")[2]["Location"]
+    assert requests.get(content, timeout=30).content == b"first"
+
+    call(api, "post", f"/records/{record['id']}/publish")
+    assert call(api, "post", first)[0] == 403
+
+
+def test_descriptions_saved_at_once_are_all_kept(api: Client) -> None:
+    from chalicelib.auth.principal import Principal
+    from chalicelib.records import files
+
+    record = create(api)
+    keys = [f"{n}.csv" for n in range(8)]
+    for key in keys:
+        upload(api, record, key, b"x")
+    alice = Principal(sub="alice", roles=frozenset())
+
+    # The service itself, from threads, as concurrent Lambda invocations would call it.
+    with ThreadPoolExecutor(max_workers=len(keys)) as pool:
+        describe = files.set_file_metadata
+        saving = [pool.submit(describe, alice, record["id"], k, {"description": k}) for k in keys]
+        for saved in saving:
+            saved.result()  # none refused
+
+    entries = call(api, "get", f"/records/{record['id']}")[1]["files"]["entries"]
+    assert {key: entries[key]["metadata"].get("description") for key in keys} == {key: key for key in keys}
 
 
 def test_renaming_onto_itself_or_a_missing_file_is_refused(api: Client) -> None:
