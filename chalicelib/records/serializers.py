@@ -51,14 +51,22 @@ def files_json(record: Record, listed: list[Entry] | None, base: str) -> dict[st
                 "mimetype": entry.version.mimetype,
                 "version_id": entry.version.version_id,
                 "metadata": entry.metadata,
-                "links": {
-                    "content": f"{own}/files/{encode_key(entry.version.key)}/content",
-                    "preview": f"{own}/preview/{encode_key(entry.version.key)}",
-                },
+                "links": _entry_links(own, encode_key(entry.version.key)),
             }
             for entry in listed
         }
     return shown
+
+
+def _entry_links(own: str, key: str) -> dict[str, str]:
+    """Where a record's file is read, and (``self``: the files API's protocol on the draft's
+    bucket, as ?rename and ?restore) changed."""
+    return {
+        "self": f"{own}/files/{key}",
+        "content": f"{own}/files/{key}/content",
+        "metadata": f"{own}/files/{key}/metadata",
+        "preview": f"{own}/preview/{key}",
+    }
 
 
 def record_json(record: Record, listed: list[Entry] | None, base: str) -> dict[str, Any]:

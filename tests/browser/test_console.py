@@ -11,10 +11,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.stack import Stack
+from chalicelib.files.keys import encode_key
+from tests.stack import Stack, make_token
 
 pytestmark = pytest.mark.e2e
 
@@ -153,6 +155,16 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_role("alert")).to_have_text("A record is published with at least one file.")
     published = page.url.rsplit("/", 1)[1]
+    # An upload another client of alice's started and left: it holds quota until it is aborted.
+    token = {"Authorization": f"Bearer {make_token(stack, 'alice')}"}
+    bucket = requests.get(f"{stack.api}/records/{published}", headers=token, timeout=30).json()["bucket_id"]
+    left = requests.post(
+        f"{stack.api}/records/{published}/files/{encode_key('left behind.bin')}?uploads",
+        json={"size": 7_000_000},
+        headers=token,
+        timeout=30,
+    )
+    assert left.status_code == 201, left.text
 
     # Two files dropped on the stock Uppy Dashboard: they go straight to S3, then ingest describes them.
     page.locator("input.uppy-Dashboard-input").first.set_input_files(
@@ -182,6 +194,22 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     expect(page.locator(".file", has_text="map.png").locator(".description")).to_have_text(
         "The survey's sites, on a map."
     )
+    # Renamed, the file keeps its description and its place.
+    page.get_by_text("Rename map.png").click()
+    page.get_by_label("New name for map.png").fill("site map.png")
+    page.get_by_role("button", name="Rename", exact=True).click()
+    renamed = [name.replace("map.png", "site map.png") for name in (second, first)]
+    expect(names).to_have_text(renamed)
+    expect(page.locator(".file", has_text="site map.png").locator(".description")).to_have_text(
+        "The survey's sites, on a map."
+    )
+    uploads = page.get_by_role("region", name="Uploads in progress")
+    expect(uploads.get_by_text("left behind.bin")).to_be_visible()
+    page.get_by_role("button", name="Abort the upload of left behind.bin").click()
+    expect(uploads).to_have_count(0)
+    assert requests.get(f"{stack.api}/files/{bucket}?uploads", headers=token, timeout=30).json() == {
+        "uploads": []
+    }
     alice.accessible()
     alice.shot("3-files")
     # A draft's image in Mirador and a draft's CSV in its preview page: both read with the session
@@ -196,8 +224,8 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     preview.shot("3-preview")
     preview.page.close()
     assert preview.problems == [] and preview.refusals == []
-    map_row = page.locator(".file", has_text="map.png")
-    map_row.get_by_text("Links to map.png").click()
+    map_row = page.locator(".file", has_text="site map.png")
+    map_row.get_by_text("Links to site map.png").click()
     info = map_row.get_by_label("IIIF image information").input_value()
     pasted = page.context.new_page()  # the link pasted into a new tab: the person's own navigation
     assert pasted.goto(info).status == 200
@@ -219,7 +247,21 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
         [{"name": "data.csv", "mimeType": "text/csv", "buffer": b"site,count\nA,3\nB,5\n"}]
     )
     page.get_by_role("button", name="Upload 1 file").click()
-    expect(page.locator(".file", has_text="data.csv").get_by_text("19 bytes")).to_be_visible(timeout=60_000)
+    csv = page.locator(".file", has_text="data.csv")
+    expect(csv.get_by_text("19 bytes")).to_be_visible(timeout=60_000)
+    # Its history: the first version's file and the replacement; the older one comes back, then
+    # the replacement again.
+    csv.get_by_text("History of data.csv").click()
+    history = csv.locator(".history li")
+    expect(history).to_have_count(2)
+    expect(history.nth(0)).to_contain_text("19 bytes · sha256:")
+    expect(history.nth(0)).to_contain_text("current")
+    history.nth(1).get_by_role("button", name=re.compile("^Restore the version of data.csv")).click()
+    expect(csv.locator(".quiet").first).to_contain_text("15 bytes")
+    expect(history).to_have_count(3)
+    alice.accessible()
+    history.nth(1).get_by_role("button", name=re.compile("^Restore")).click()  # the replacement
+    expect(csv.locator(".quiet").first).to_contain_text("19 bytes")
     page.get_by_role("button", name="Publish").click()
     expect(page.locator(".bar .state")).to_have_text("published")
     expect(page.locator(".versions li", has_text="Version 2").get_by_text("latest published")).to_be_visible()

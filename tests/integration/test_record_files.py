@@ -240,7 +240,9 @@ def test_a_renamed_file_keeps_its_description_and_place(api: Client) -> None:
     call(api, "put", f"{base}/{encode_key('b.csv')}/metadata", {"description": "The middle one"})
     call(api, "put", base, {"order": ["c.csv", "b.csv", "a.csv"]})
 
-    assert call(api, "post", f"{base}/{encode_key('b.csv')}?rename", {"to": "middle.csv"})[0] == 200
+    links = call(api, "get", f"/records/{record['id']}")[1]["files"]["entries"]["b.csv"]["links"]
+    assert links["metadata"] == f"http://localhost{base}/{encode_key('b.csv')}/metadata"
+    assert call(api, "post", f"{links['self']}?rename", {"to": "middle.csv"})[0] == 200
 
     files = call(api, "get", f"/records/{record['id']}")[1]["files"]
     assert files["order"] == ["c.csv", "middle.csv", "a.csv"]

@@ -6,7 +6,9 @@ import AwsS3 from "@uppy/aws-s3";
 import "@uppy/core/css/style.min.css";
 import "@uppy/dashboard/css/style.min.css";
 import { call } from "./api.js";
+import { Describe, History, Rename } from "./file-actions.jsx";
 import { CopyLink, Problem, bytes, useAction, useLoad } from "./ui.jsx";
+import { OpenUploads } from "./uploads.jsx";
 
 // The stock Uppy Dashboard and @uppy/aws-s3, against Vellum's Companion routes (/s3/...).
 function Uploader({ bucket, onUploaded }) {
@@ -33,39 +35,16 @@ function Uploader({ bucket, onUploaded }) {
     // Declared sizes let Vellum plan and sign each part's exact length; a folder keeps its paths.
     uppy.on("file-added", (file) => uppy.setFileMeta(file.id, { size: file.size, key: file.meta.relativePath || file.name }));
     uppy.on("upload-success", (file) => uploaded.current(file.meta.key));
+    // Once a batch is done its files are in the list below, with their state; the Dashboard is
+    // left ready for the next (and one file alone would be a list item outside a list, Uppy's own
+    // markup that screen readers cannot place).
+    uppy.on("complete", (result) => result.successful.forEach((file) => uppy.removeFile(file.id)));
     return () => uppy.destroy();
   }, [bucket.id, bucket.quota_size, bucket.max_file_size]); // eslint-disable-line react-hooks/exhaustive-deps
   return <div ref={target} className="uploader" />;
 }
 
-// A record's file's own metadata: its description, as the record's pages and manifest show it.
-function Describe({ entry, onSaved }) {
-  const [problem, run] = useAction();
-  const save = (event) => {
-    event.preventDefault();
-    const description = new FormData(event.target).get("description").trim();
-    const metadata = { ...entry.metadata, description };
-    if (!description) delete metadata.description;
-    run(async () => {
-      await call("PUT", entry.links.content.replace(/\/content$/, "/metadata"), metadata);
-      onSaved();
-    });
-  };
-  const fieldId = `description-${entry.version_id}`;
-  return (
-    <details className="describe">
-      <summary>Describe {entry.key}</summary>
-      <form onSubmit={save}>
-        <label htmlFor={fieldId}>Description of {entry.key}</label>
-        <input id={fieldId} name="description" defaultValue={entry.metadata.description || ""} maxLength={1000} />
-        <button type="submit">Save description</button>
-      </form>
-      <Problem error={problem} />
-    </details>
-  );
-}
-
-function FileRow({ object, entry, onDelete, onDescribed, onMove }) {
+function FileRow({ object, entry, bucketId, editable, onChanged, onDelete, onMove }) {
   const ingest = object.ingest || {};
   // A record's file opens in the record's pages; a bare bucket's in the object's own.
   const preview = entry ? entry.links.preview : object.links.self + "?preview";
@@ -93,8 +72,14 @@ function FileRow({ object, entry, onDelete, onDescribed, onMove }) {
           {ingest.state === "failed" && `Could not be processed: ${ingest.reason || "unknown reason"}`}
         </span>
         {entry && entry.metadata.description && <span className="description">{entry.metadata.description}</span>}
-        {entry && onDescribed && <Describe entry={entry} onSaved={onDescribed} />}
-        <details className="links">
+        {entry && editable && (
+          <>
+            <Describe entry={entry} onSaved={onChanged} />
+            <Rename entry={entry} onRenamed={onChanged} />
+            <History bucketId={bucketId} entry={entry} onRestored={onChanged} />
+          </>
+        )}
+        <details className="file-action links">
           <summary>Links to {object.key}</summary>
           <CopyLink id={`download-${object.version_id}`} label="Download" url={entry ? entry.links.content : object.links.self} />
           {object.links.iiif_info && (
@@ -162,11 +147,15 @@ export function Files({ record, entries, onChange, onImagesReady }) {
       onChange();
     });
   };
+  const draft = record.state === "draft";
+  const changed = () => {
+    reload();
+    onChange();
+  };
   const remove = (object) =>
     run(async () => {
       await call("DELETE", object.links.self);
-      reload();
-      onChange();
+      changed();
     });
   return (
     <>
@@ -188,14 +177,19 @@ export function Files({ record, entries, onChange, onImagesReady }) {
               key={object.key}
               object={object}
               entry={byKey[object.key]}
-              onDelete={record.state === "draft" ? () => remove(object) : null}
-              onDescribed={record.state === "draft" ? onChange : null}
-              onMove={record.state === "draft" && shown.length > 1 ? (step) => move(index, step) : null}
+              bucketId={record.bucket_id}
+              editable={draft}
+              onChanged={changed}
+              onDelete={draft ? () => remove(object) : null}
+              onMove={draft && shown.length > 1 ? (step) => move(index, step) : null}
             />
           ))}
         </ul>
       )}
-      {record.state === "draft" && bucket && (
+      {draft && bucket && (
+        <OpenUploads bucketId={record.bucket_id} seen={objects.map((o) => o.version_id).join(" ")} onAborted={changed} />
+      )}
+      {draft && bucket && (
         <Uploader
           bucket={bucket}
           onUploaded={(key) => {
