@@ -188,6 +188,9 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     first, second = names.all_inner_texts()  # the order they were recorded in: Uppy sends both at once
     page.get_by_role("button", name=f"Move {second} up").click()
     expect(names).to_have_text([second, first])  # the record's order now
+    rows = page.locator(".files > li")
+    rows.nth(1).locator(".thumb").drag_to(rows.nth(0))  # and dragged back
+    expect(names).to_have_text([first, second])
     page.get_by_text("Describe map.png").click()
     page.get_by_label("Description of map.png").fill("The survey's sites, on a map.")
     page.get_by_role("button", name="Save description").click()
@@ -198,7 +201,7 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     page.get_by_text("Rename map.png").click()
     page.get_by_label("New name for map.png").fill("site map.png")
     page.get_by_role("button", name="Rename", exact=True).click()
-    renamed = [name.replace("map.png", "site map.png") for name in (second, first)]
+    renamed = [name.replace("map.png", "site map.png") for name in (first, second)]
     expect(names).to_have_text(renamed)
     expect(page.locator(".file", has_text="site map.png").locator(".description")).to_have_text(
         "The survey's sites, on a map."

@@ -44,18 +44,20 @@ function Uploader({ bucket, onUploaded }) {
   return <div ref={target} className="uploader" />;
 }
 
-function FileRow({ object, entry, bucketId, editable, onChanged, onDelete, onMove }) {
+function FileRow({ object, entry, bucketId, editable, onChanged, onDelete, onMove, drag }) {
   const ingest = object.ingest || {};
   // A record's file opens in the record's pages; a bare bucket's in the object's own.
   const preview = entry ? entry.links.preview : object.links.self + "?preview";
   return (
-    <li className="file">
+    <li className="file" {...(drag && drag.target)}>
       {/* The session cookie lets a bare <img> read a draft's images too (chalicelib.auth.cookies). */}
-      {object.links.thumbnail ? (
-        <img src={object.links.thumbnail} alt="" width="64" />
-      ) : (
-        <span className="no-thumb" aria-hidden="true" />
-      )}
+      <span className={drag ? "thumb movable" : "thumb"} {...(drag && drag.handle)}>
+        {object.links.thumbnail ? (
+          <img src={object.links.thumbnail} alt="" width="64" />
+        ) : (
+          <span className="no-thumb" aria-hidden="true" />
+        )}
+      </span>
       <span>
         <a href={preview} target="_blank" rel="noopener">
           {object.key}
@@ -137,16 +139,39 @@ export function Files({ record, entries, onChange, onImagesReady }) {
   const order = (record.files && record.files.order) || [];
   const rank = (key) => (order.includes(key) ? order.indexOf(key) : order.length);
   const shown = [...objects].sort((a, b) => rank(a.key) - rank(b.key));
-  const move = async (index, step) => {
+  // From the buttons (a step up or down) or a drag and drop (onto another file's place).
+  const moveTo = (from, to) => {
+    if (to < 0 || to >= shown.length || to === from) return;
     const keys = shown.map((o) => o.key);
-    const other = index + step;
-    if (other < 0 || other >= keys.length) return;
-    [keys[index], keys[other]] = [keys[other], keys[index]];
-    await run(async () => {
+    keys.splice(to, 0, ...keys.splice(from, 1));
+    run(async () => {
       await call("PUT", `/records/${record.id}/files`, { order: keys });
       onChange();
     });
   };
+  const [dragged, setDragged] = useState(null);
+  // The thumbnail is the handle: a whole row made draggable would take text selection from its fields.
+  const dragging = (index) => ({
+    handle: {
+      draggable: true,
+      title: "Drag to move",
+      onDragStart: (event) => {
+        event.dataTransfer.effectAllowed = "move";
+        event.dataTransfer.setData("text/plain", shown[index].key);
+        event.dataTransfer.setDragImage(event.currentTarget.closest("li"), 0, 0);
+        setDragged(index);
+      },
+      onDragEnd: () => setDragged(null),
+    },
+    target: {
+      onDragOver: (event) => dragged !== null && event.preventDefault(), // a row, not a file from outside
+      onDrop: (event) => {
+        event.preventDefault();
+        if (dragged !== null) moveTo(dragged, index);
+        setDragged(null);
+      },
+    },
+  });
   const draft = record.state === "draft";
   const changed = () => {
     reload();
@@ -181,7 +206,8 @@ export function Files({ record, entries, onChange, onImagesReady }) {
               editable={draft}
               onChanged={changed}
               onDelete={draft ? () => remove(object) : null}
-              onMove={draft && shown.length > 1 ? (step) => move(index, step) : null}
+              onMove={draft && shown.length > 1 ? (step) => moveTo(index, index + step) : null}
+              drag={draft && shown.length > 1 ? dragging(index) : null}
             />
           ))}
         </ul>
