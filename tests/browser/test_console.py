@@ -3,12 +3,14 @@ what another user sees, and no accessibility violation that axe-core calls serio
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -20,6 +22,7 @@ from tests.stack import Stack, make_token
 
 pytestmark = pytest.mark.e2e
 
+MiB = 1024 * 1024
 AXE = Path(__file__).resolve().parent / "node_modules/axe-core/axe.min.js"
 
 
@@ -88,6 +91,9 @@ class Console:
 
     def sign_in(self, api: str, user: str, admin: bool = False) -> None:
         self.page.goto(f"{api}/")
+        self.sign_in_here(user, admin)
+
+    def sign_in_here(self, user: str, admin: bool = False) -> None:
         self.page.get_by_label("User name").fill(user)
         self.page.get_by_label("Administrator").set_checked(admin)
         self.page.get_by_role("button", name="Sign in").click()
@@ -128,7 +134,7 @@ def people(chromium: Browser, tmp_path: Path) -> Iterator[dict[str, Console]]:
 
 
 def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
-    stack: Stack, people: dict[str, Console]
+    stack: Stack, people: dict[str, Console], tmp_path: Path
 ) -> None:
     alice, bob = people["alice"], people["bob"]
     page = alice.page
@@ -166,31 +172,75 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     )
     assert left.status_code == 201, left.text
 
-    # Two files dropped on the stock Uppy Dashboard: they go straight to S3, then ingest describes them.
-    page.locator("input.uppy-Dashboard-input").first.set_input_files(
-        [
-            {"name": "data.csv", "mimeType": "text/csv", "buffer": b"site,count\nA,3\n"},
-            {"name": "map.png", "mimeType": "image/png", "buffer": picture(900, 600)},
-            {"name": "scratch.txt", "mimeType": "text/plain", "buffer": b"not for the record"},
-        ]
+    # Four files dropped on the stock Uppy Dashboard, one of them 120 MiB: they go straight to S3,
+    # then ingest describes them. The page is reloaded in the middle of the large one.
+    chosen = tmp_path / "chosen"
+    chosen.mkdir()
+    dropped = {
+        "data.csv": b"site,count\nA,3\n",
+        "map.png": picture(900, 600),
+        "scratch.txt": b"not for the record",
+        "survey.bin": os.urandom(120 * MiB),
+    }
+    for name, content in dropped.items():
+        (chosen / name).write_bytes(content)
+    parts: list[tuple[int, str]] = []  # (page load, part number) of each part S3 took
+    loads = [0]
+    page.on(
+        "response",
+        lambda response: (
+            response.request.method == "PUT"
+            and "partNumber=" in response.url
+            and response.ok
+            and parts.append((loads[0], parse_qs(urlsplit(response.url).query)["partNumber"][0]))
+        ),
     )
-    page.get_by_role("button", name="Upload 3 files").click()
+    page.locator("input.uppy-Dashboard-input").first.set_input_files([chosen / name for name in dropped])
+    page.get_by_role("button", name="Upload 4 files").click()
     expect(page.get_by_role("link", name="scratch.txt")).to_be_visible(timeout=30_000)
+    deadline = time.monotonic() + 60
+    while len(parts) < 3:
+        assert time.monotonic() < deadline, "the large file's parts never reached S3"
+        page.wait_for_timeout(100)
+    loads[0] = 1
+    page.reload()  # which signs out: the token was in memory only
+    alice.sign_in_here("alice")
+    expect(page.get_by_role("heading", name="Field survey 2026")).to_be_visible()
+    dashboard = page.locator(".uppy-Dashboard")
+    expect(dashboard).to_contain_text("Please re-select it and resume the upload.")
+    alice.shot("3-restored-upload")
+    dashboard.get_by_role("button", name="Re-select").click()
+    page.locator("input.uppy-Dashboard-input").first.set_input_files([chosen / "survey.bin"])
+    expect(dashboard).to_contain_text("You can now resume the upload.")
+    dashboard.get_by_role("button", name=re.compile(r"^Upload")).click()
+    big = page.locator(".file", has_text="survey.bin")
+    expect(big.get_by_text("120.0 MiB")).to_be_visible(timeout=120_000)
+    before = {part for load, part in parts if load == 0}
+    after = [part for load, part in parts if load == 1]
+    assert before and after, parts
+    # It went on from where it was: no part S3 held was sent again (of 24: 120 MiB in 5 MiB parts;
+    # one in flight at the reload may have landed unseen), and S3 holds the very bytes chosen.
+    assert before.isdisjoint(after) and len(after) == len(set(after)) < 24 - len(before) + 1, parts
+    expect(big.get_by_text("Ready")).to_be_visible(timeout=60_000)
+    meta = requests.get(
+        f"{stack.api}/files/{bucket}/{encode_key('survey.bin')}?meta", headers=token, timeout=30
+    ).json()
+    assert meta["checksum"] == f"sha256:{hashlib.sha256(dropped['survey.bin']).hexdigest()}"
+    alice.shot("3-resumed")
     page.get_by_role("button", name="Delete scratch.txt").click()
     expect(page.get_by_role("link", name="scratch.txt")).to_have_count(0)
-    expect(page.get_by_role("link", name="data.csv")).to_be_visible(timeout=30_000)
     expect(page.locator(".file", has_text="map.png").get_by_text("Ready")).to_be_visible(timeout=60_000)
-    expect(page.get_by_text(re.compile(r"^\d+\.\d KiB of \d+\.\d [KMGT]iB used$"))).to_be_visible()
-    thumbnail = page.locator(".file", has_text="map.png").locator("img")  # IIIF, read with the token
+    expect(page.get_by_text(re.compile(r"^\d+\.\d MiB of \d+\.\d [KMGT]iB used$"))).to_be_visible()
+    thumbnail = page.locator(".file", has_text="map.png").locator("img")  # IIIF, read with the cookie
     expect(thumbnail).to_have_js_property("naturalWidth", 256)
     names = page.locator(".file > span > a")
-    expect(names).to_have_count(2)
-    first, second = names.all_inner_texts()  # the order they were recorded in: Uppy sends both at once
+    expect(names).to_have_count(3)
+    first, second, third = names.all_inner_texts()  # the order they were recorded in
     page.get_by_role("button", name=f"Move {second} up").click()
-    expect(names).to_have_text([second, first])  # the record's order now
+    expect(names).to_have_text([second, first, third])  # the record's order now
     rows = page.locator(".files > li")
     rows.nth(1).locator(".thumb").drag_to(rows.nth(0))  # and dragged back
-    expect(names).to_have_text([first, second])
+    expect(names).to_have_text([first, second, third])
     page.get_by_text("Describe map.png").click()
     page.get_by_label("Description of map.png").fill("The survey's sites, on a map.")
     page.get_by_role("button", name="Save description").click()
@@ -201,7 +251,7 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     page.get_by_text("Rename map.png").click()
     page.get_by_label("New name for map.png").fill("site map.png")
     page.get_by_role("button", name="Rename", exact=True).click()
-    renamed = [name.replace("map.png", "site map.png") for name in (first, second)]
+    renamed = [name.replace("map.png", "site map.png") for name in (first, second, third)]
     expect(names).to_have_text(renamed)
     expect(page.locator(".file", has_text="site map.png").locator(".description")).to_have_text(
         "The survey's sites, on a map."
@@ -306,6 +356,15 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
         "This record was removed: Withdrawn at the depositor's request."
     )
 
+    # Signing out leaves nothing of the uploads in this browser for the next person.
+    databases = "async () => (await indexedDB.databases()).map((database) => database.name)"
+    assert "uppy-blobs" in page.evaluate(databases)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    deadline = time.monotonic() + 10
+    while "uppy-blobs" in page.evaluate(databases):
+        assert time.monotonic() < deadline, "the uploads' state outlived the sign-out"
+        page.wait_for_timeout(100)
     assert alice.problems == bob.problems == [], (alice.problems, bob.problems)
     assert [(method, path) for method, path, _ in alice.refusals] == [
         ("POST", "/records"),  # the form without a title

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "react";
 import Uppy from "@uppy/core";
 import Dashboard from "@uppy/dashboard";
 import AwsS3 from "@uppy/aws-s3";
+import GoldenRetriever from "@uppy/golden-retriever";
 import "@uppy/core/css/style.min.css";
 import "@uppy/dashboard/css/style.min.css";
 import { call } from "./api.js";
@@ -19,6 +20,7 @@ function Uploader({ bucket, onUploaded }) {
     const free = bucket.quota_size == null ? null : bucket.quota_size - bucket.size;
     const limit = [bucket.max_file_size, free].filter((n) => n != null);
     const uppy = new Uppy({
+      id: `uploads-${bucket.id}`, // what Golden Retriever keeps, it keeps per bucket
       meta: { bucket: bucket.id },
       restrictions: { maxFileSize: limit.length ? Math.min(...limit) : null },
     });
@@ -32,6 +34,11 @@ function Uploader({ bucket, onUploaded }) {
       note: limit.length ? `Files up to ${bytes(Math.min(...limit))}` : null,
     });
     uppy.use(AwsS3, { companionEndpoint: window.location.origin }); // "/" would make //s3/... URLs
+    // A reload (which signs out: the token lives in memory) or a crash does not lose an upload:
+    // the files' state, S3 upload ids and parts are kept in IndexedDB, with the bytes of files up
+    // to 10 MiB; a larger file is shown as one to choose again, and its upload then resumes from
+    // the parts S3 already holds.
+    uppy.use(GoldenRetriever);
     // Declared sizes let Vellum plan and sign each part's exact length; a folder keeps its paths.
     uppy.on("file-added", (file) => uppy.setFileMeta(file.id, { size: file.size, key: file.meta.relativePath || file.name }));
     uppy.on("upload-success", (file) => uploaded.current(file.meta.key));
@@ -42,6 +49,15 @@ function Uploader({ bucket, onUploaded }) {
     return () => uppy.destroy();
   }, [bucket.id, bucket.quota_size, bucket.max_file_size]); // eslint-disable-line react-hooks/exhaustive-deps
   return <div ref={target} className="uploader" />;
+}
+
+// What Golden Retriever kept in this browser (uploads' state, small files' bytes): gone when the
+// person signs out, so the next person at this browser finds none of it.
+export function forgetUploads() {
+  indexedDB.deleteDatabase("uppy-blobs");
+  Object.keys(localStorage)
+    .filter((name) => name.startsWith("uppyState:"))
+    .forEach((name) => localStorage.removeItem(name));
 }
 
 function FileRow({ object, entry, bucketId, editable, onChanged, onDelete, onMove, drag }) {

@@ -3,6 +3,7 @@ import { StrictMode, useState } from "react";
 import { createRoot } from "react-dom/client";
 import "./console.css";
 import { call, setToken, signedIn } from "./api.js";
+import { forgetUploads } from "./files.jsx";
 import { NewRecord, RecordView, Records } from "./records.jsx";
 import { useRoute } from "./router.js";
 import { SignIn } from "./signin.jsx";
@@ -33,6 +34,7 @@ function App() {
               call("DELETE", "/session").catch(() => {}); // ended server-side, wherever it was copied
               setToken(null);
               setMe(null);
+              forgetUploads();
             }}
           >
             Sign out
