@@ -188,26 +188,40 @@ class Watch:
     def __init__(self, page: Page, images: dict[str, tuple[int, int]]) -> None:
         self.requests: list[ImageRequest] = []
         self.failures: list[str] = []
+        self.waiting: set[str] = set()
         self.last = time.monotonic()
         page.on("request", lambda request: self._seen(request.url, images))
+        page.on("requestfinished", lambda request: self._done(request.url))
         page.on("response", lambda response: self._answered(response.url, response.status))
-        page.on("requestfailed", lambda request: self.failures.append(f"{request.url}: {request.failure}"))
+        page.on("requestfailed", lambda request: self._failed(request.url, request.failure))
 
     def _seen(self, url: str, images: dict[str, tuple[int, int]]) -> None:
         parsed = parse(url, images)
         if parsed is not None:
             self.requests.append(parsed)
+            self.waiting.add(url)
+            self.last = time.monotonic()
+
+    def _done(self, url: str) -> None:
+        if url in self.waiting:
+            self.waiting.discard(url)
             self.last = time.monotonic()
 
     def _answered(self, url: str, status: int) -> None:
         if "/iiif/" in url and status >= 400:
             self.failures.append(f"{url}: {status}")
 
+    def _failed(self, url: str, failure: str | None) -> None:
+        self.failures.append(f"{url}: {failure}")
+        self._done(url)
+
     def settle(self, page: Page, quiet: float = 2.0) -> None:
-        """Wait until no image has been asked for a while: the viewers have drawn their home views."""
+        """Wait until every image asked for has come and none has been asked for a while: the
+        viewers have drawn their home views. Quiet alone is not enough: on a loaded machine a
+        viewer waits for slow tiles before it asks for the next ones."""
         deadline = time.monotonic() + SETTLE_SECONDS
-        while time.monotonic() - self.last < quiet or not self.requests:
-            assert time.monotonic() < deadline, "the viewer never settled"
+        while self.waiting or time.monotonic() - self.last < quiet or not self.requests:
+            assert time.monotonic() < deadline, f"the viewer never settled: {sorted(self.waiting)}"
             page.wait_for_timeout(250)
 
 
