@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from chalice.app import Request
 
 from chalicelib.settings import get_settings
@@ -22,3 +24,9 @@ def base_url(request: Request) -> str:
     # API Gateway's own domain serves the API under its stage name; a custom domain does not.
     stage = request.context.get("stage") if host.endswith(".amazonaws.com") else None
     return f"{scheme}://{host}" + (f"/{stage}" if stage else "")
+
+
+def origin(url: str) -> str:
+    """The origin of a URL (scheme and authority), as a CSP source or an Origin header names it."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -9,10 +9,11 @@ from __future__ import annotations
 import functools
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, ValidationError, model_validator
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "VELLUM_"
+SCOPE_WORD = r"[\x21\x23-\x5b\x5d-\x7e]+"  # RFC 6749 section 3.3
 
 
 class SettingsError(RuntimeError):
@@ -50,6 +51,13 @@ class Settings(BaseSettings):
     # A token whose exp lies further than this past its iat (or, without iat, past now) is refused:
     # a stolen long-lived token is not one Vellum honours. Cognito's tokens live at most a day.
     max_token_lifetime_seconds: int = Field(default=86_400, ge=300, le=30 * 86_400)
+    # The console's sign-in: OpenID Connect authorization code with PKCE, as a public client (no
+    # secret: the browser could not keep one), against the issuer above (Cognito's hosted UI or any
+    # provider). All three or none; an empty value is none (a deployment parameter left blank).
+    console_authorize_url: AnyHttpUrl | None = None
+    console_token_url: AnyHttpUrl | None = None
+    console_client_id: str | None = Field(default=None, max_length=256)
+    console_scope: str = Field(default="openid", pattern=rf"^{SCOPE_WORD}( {SCOPE_WORD})*$")
 
     # S3 access. Path-style addressing is for the embedded S3 on 127.0.0.1, which has no bucket subdomains.
     s3_addressing_style: Literal["auto", "virtual", "path"] = "auto"
@@ -131,6 +139,25 @@ class Settings(BaseSettings):
 
     # Longest sides of the thumbnails ingest makes (info.json lists them as sizes).
     thumbnail_sizes: list[int] = Field(default_factory=lambda: [128, 256, 512])
+
+    @field_validator("console_authorize_url", "console_token_url", "console_client_id", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _console_sign_in_is_whole(self) -> Settings:
+        given = [self.console_authorize_url, self.console_token_url, self.console_client_id]
+        if any(given) and not all(given):
+            raise ValueError(
+                "VELLUM_CONSOLE_AUTHORIZE_URL, VELLUM_CONSOLE_TOKEN_URL and VELLUM_CONSOLE_CLIENT_ID "
+                "go together: give all three or none"
+            )
+        if self.stage != "local":
+            for url in given[:2]:
+                if url is not None and url.scheme != "https":  # type: ignore[union-attr]
+                    raise ValueError("the console's sign-in endpoints must be https outside the local stage")
+        return self
 
     @model_validator(mode="after")
     def _identity_fits_stage(self) -> Settings:

@@ -39,6 +39,20 @@ class VellumStack(cdk.Stack):
             type="CommaDelimitedList",
             description="Origins of the web pages that upload straight to S3, e.g. https://app.example.org",
         )
+        # The console's sign-in (OpenID Connect with PKCE; Cognito: the hosted UI's endpoints and an
+        # app client without a secret). All three or none: blank leaves the console without sign-in.
+        console_sign_in = {
+            setting: cdk.CfnParameter(self, name, default="", description=description)
+            for setting, name, description in (
+                (
+                    "console_authorize_url",
+                    "ConsoleAuthorizeUrl",
+                    "The provider's authorization endpoint (https)",
+                ),
+                ("console_token_url", "ConsoleTokenUrl", "The provider's token endpoint (https)"),
+                ("console_client_id", "ConsoleClientId", "The console's client id (a public client)"),
+            )
+        }
         alarm_email = cdk.CfnParameter(
             self, "AlarmEmail", default="", description="An address the alarms are mailed to (empty: none)"
         )
@@ -61,6 +75,9 @@ class VellumStack(cdk.Stack):
                 "", ['["', cdk.Fn.join('","', cors_origins.value_as_list), '"]']
             ),
             variable("public_host_header"): PUBLIC_HOST_HEADER,
+            **{
+                variable(setting): parameter.value_as_string for setting, parameter in console_sign_in.items()
+            },
         }
         functions = make_functions(self, stage, storage, environment)
         rest_api = functions.app.get_resource(REST_API)

@@ -91,15 +91,20 @@ def make_token(stack: Stack, user: str, admin: bool = False) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    directory = tmp_path_factory.mktemp("stack")
-    running = Stack(
+def new_stack(directory: Path, env: dict[str, str] | None = None) -> Stack:
+    """A stack on free ports, keeping its state and log in ``directory``; not started yet."""
+    return Stack(
         api=f"http://127.0.0.1:{free_port()}",
         aws_endpoint=f"http://127.0.0.1:{free_port()}",
         state=directory / "state",
         log=directory / "stack.log",
+        env=env or {},
     )
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = new_stack(tmp_path_factory.mktemp("stack"))
     os.environ.pop("VELLUM_LOCAL_STATE", None)
     running.start()
     yield running

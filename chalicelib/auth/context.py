@@ -14,7 +14,6 @@ from chalice.app import Request
 
 from chalicelib.auth.cookies import (
     check_cookie_origin,
-    origin_of,
     read_from_own_pages,
     reads_with_session,
     session_key_from_cookies,
@@ -24,7 +23,7 @@ from chalicelib.auth.principal import ANONYMOUS, Principal
 from chalicelib.auth.session import session_principal
 from chalicelib.auth.tokens import TokenVerifier, principal_from_authorization
 from chalicelib.errors import Unauthorized
-from chalicelib.links import base_url
+from chalicelib.links import base_url, origin
 from chalicelib.settings import get_settings
 
 _principal: ContextVar[Principal] = ContextVar("principal", default=ANONYMOUS)
@@ -70,7 +69,7 @@ def session_key(request: Request) -> str | None:
     key = session_key_from_cookies(request.headers.get("cookie"))
     if key is not None:
         named = [origin for origin in get_settings().cors_origins if origin != "*"]
-        check_cookie_origin(request.headers, origin_of(base_url(request)), named)
+        check_cookie_origin(request.headers, origin(base_url(request)), named)
     return key
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from http.cookies import CookieError, SimpleCookie
-from urllib.parse import urlsplit
 
 from chalicelib.errors import Forbidden
 
@@ -81,8 +80,3 @@ def check_cookie_origin(headers: Mapping[str, str], own_origin: str, allowed: Co
         "A request authenticated by the session cookie must come from Vellum's own origin or one "
         "of VELLUM_CORS_ORIGINS; other clients send the bearer token in the Authorization header."
     )
-
-
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"

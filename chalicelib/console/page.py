@@ -12,15 +12,16 @@ from html import escape
 from typing import Any
 
 
-def content_security_policy(data_origin: str) -> str:
-    """Nothing but the API's own scripts, styles and frames; uploads go to S3 (``data_origin``)."""
+def content_security_policy(reached: list[str]) -> str:
+    """Nothing but the API's own scripts, styles and frames; it reaches only the API and the
+    origins in ``reached`` (S3, where uploads go; the sign-in provider's token endpoint)."""
     return "; ".join(
         (
             "default-src 'none'",
             "script-src 'self'",
             "style-src 'self'",
             "img-src 'self' data: blob:",  # blob: Uppy's previews of the files chosen
-            f"connect-src 'self' {data_origin}",
+            f"connect-src 'self' {' '.join(reached)}",
             "frame-src 'self'",
             "base-uri 'none'",
             "form-action 'none'",
@@ -29,14 +30,14 @@ def content_security_policy(data_origin: str) -> str:
     )
 
 
-def shell(static: str, data_origin: str, config: dict[str, Any]) -> tuple[str, dict[str, str]]:
+def shell(static: str, reached: list[str], config: dict[str, Any]) -> tuple[str, dict[str, str]]:
     """The page, and its headers; ``config`` is what the script needs to start (stage, sign-in)."""
     body = (
         f'<div id="console" data-config="{escape(json.dumps(config))}">'
         "<noscript>Vellum's console needs JavaScript.</noscript></div>"
         f'<script type="module" src="{escape(static)}/console/console.js"></script>'
     )
-    return _page("Vellum", f"{static}/console/console.css", body, content_security_policy(data_origin))
+    return _page("Vellum", f"{static}/console/console.css", body, content_security_policy(reached))
 
 
 def viewer_content_security_policy(data_origin: str) -> str:

@@ -8,14 +8,14 @@ from typing import Any
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, Field
 
-from chalicelib.auth.tokens import issue_local_token
+from chalicelib.auth.tokens import LOCAL_ISSUER, issue_local_token
 from chalicelib.bodies import parse_body
 from chalicelib.console.page import shell, viewer
 from chalicelib.errors import NotFound
 from chalicelib.files import storage
-from chalicelib.links import base_url
+from chalicelib.links import base_url, origin
 from chalicelib.previews import assets
-from chalicelib.settings import get_settings
+from chalicelib.settings import Settings, get_settings
 
 blueprint = Blueprint(__name__)
 
@@ -32,11 +32,26 @@ class LocalSignIn(BaseModel):
 def console() -> Response:
     settings = get_settings()
     base = base_url(blueprint.current_request)
-    # Production's OpenID Connect sign-in is configured here too once it exists; locally, "sign in as".
-    sign_in = "local" if settings.stage == "local" else None
-    config: dict[str, Any] = {"stage": settings.stage, "signIn": sign_in}
-    html, headers = shell(f"{base}/static", storage.data_origin(), config)
+    config: dict[str, Any] = {"stage": settings.stage, "signIn": _sign_in(settings)}
+    token_url = settings.console_token_url
+    reached = [storage.data_origin()] + ([origin(str(token_url))] if token_url else [])
+    html, headers = shell(f"{base}/static", reached, config)
     return Response(body=html.encode(), headers=dict(headers))
+
+
+def _sign_in(settings: Settings) -> dict[str, str] | str | None:
+    """How the console signs people in: the OpenID Connect provider when one is configured, else
+    "sign in as" on the local stage, else not at all (the console says so)."""
+    if settings.console_client_id:
+        return {
+            "authorize": str(settings.console_authorize_url),
+            "token": str(settings.console_token_url),
+            "clientId": settings.console_client_id,
+            "scope": settings.console_scope,
+            # Whose ID token the provider answers with: the issuer the API trusts.
+            "issuer": settings.token_issuer or LOCAL_ISSUER,
+        }
+    return "local" if settings.stage == "local" else None
 
 
 @blueprint.route("/console/viewer/{record_id}", methods=["GET"])

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib import aws
 from chalicelib.files.signing import S3Presigner, credentials_from
+from chalicelib.links import origin
 from chalicelib.resources import DATA_PREFIX, DERIVATIVES_PREFIX, RENDERED_PREFIX
 from chalicelib.settings import get_settings
 
@@ -55,8 +56,7 @@ def presigner() -> S3Presigner:
 def data_origin() -> str:
     """The origin every presigned URL of the data bucket points at (uploads, redirected reads):
     what a page's Content-Security-Policy must allow."""
-    parts = urlsplit(presigner().bucket_url(get_settings().data_bucket))
-    return f"{parts.scheme}://{parts.netloc}"
+    return origin(presigner().bucket_url(get_settings().data_bucket))
 
 
 def start_multipart(key: str, content_type: str | None) -> str:

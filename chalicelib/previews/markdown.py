@@ -13,7 +13,8 @@ import posixpath
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
 
-from chalicelib.previews.page import message, origin
+from chalicelib.links import origin
+from chalicelib.previews.page import message
 from chalicelib.previews.registry import Page, PreviewFile, Reader, previewer
 from chalicelib.previews.text import NotText, read_text, truncation_note
 

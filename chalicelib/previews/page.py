@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from html import escape
-from urllib.parse import urlsplit
 
 from chalicelib.previews.registry import Page, PreviewFile
 
@@ -118,12 +117,6 @@ def document(
         "Cache-Control": "private, no-store",
     }
     return html, headers
-
-
-def origin(url: str) -> str:
-    """The origin of a URL, as a CSP source (a presigned S3 URL's host, the IIIF service's)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def preformatted(text: str) -> str:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from html import escape
 
+from chalicelib.links import origin
 from chalicelib.previews import assets
-from chalicelib.previews.page import origin
 from chalicelib.previews.registry import Page, PreviewFile, Reader, previewer
 
 # Above this on either side an image gets a zoomable viewer; below, one IIIF image.

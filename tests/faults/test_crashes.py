@@ -26,10 +26,10 @@ import pytest
 import requests
 from PIL import Image
 
-from local.environment import ROOT, free_port
+from local.environment import ROOT
 from local.run import PIDS_FILE
 from tests.e2e.test_uploads_over_http import DATA_BUCKET, PART_SIZE, FilesClient, chunk, put_part
-from tests.stack import Stack, make_token
+from tests.stack import Stack, make_token, new_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -45,13 +45,7 @@ def start_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
     def start(**fault: str) -> Stack:
         env = {"PYTHONPATH": str(INJECT), "VELLUM_FAULT_MARKER": str(tmp_path / "fault-fired")}
         env |= {f"VELLUM_FAULT_{name.upper()}": value for name, value in fault.items()}
-        stack = Stack(
-            api=f"http://127.0.0.1:{free_port()}",
-            aws_endpoint=f"http://127.0.0.1:{free_port()}",
-            state=tmp_path / "state",
-            log=tmp_path / "stack.log",
-            env=env,
-        )
+        stack = new_stack(tmp_path, env)
         stack.start()
         started.append(stack)
         return stack

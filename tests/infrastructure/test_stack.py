@@ -386,6 +386,20 @@ def test_the_outputs_name_what_operators_need(dev: Template) -> None:
     } <= outputs
 
 
+def test_the_consoles_sign_in_is_three_parameters_left_blank_unless_given(dev: Template) -> None:
+    parameters = dev.to_json()["Parameters"]
+    settings = {
+        "ConsoleAuthorizeUrl": "AUTHORIZE_URL",
+        "ConsoleTokenUrl": "TOKEN_URL",
+        "ConsoleClientId": "CLIENT_ID",
+    }
+
+    variables = function(dev, API)["Environment"]["Variables"]
+    for name, setting in settings.items():
+        assert parameters[name]["Default"] == ""  # blank is none: the console says sign-in is not set up
+        assert variables[f"{ENV_PREFIX}CONSOLE_{setting}"] == {"Ref": name}
+
+
 def test_cfn_lint_finds_no_error_in_either_stack(assembly: Path) -> None:
     templates = [str(assembly / f"{stack}.template.json") for stack in STACKS.values()]
     result = subprocess.run(

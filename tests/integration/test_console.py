@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 
 import pytest
 from chalice.test import Client
+from pydantic import AnyHttpUrl
 
 from chalicelib.files import storage
 from chalicelib.settings import get_settings
@@ -48,6 +51,34 @@ def test_outside_the_local_stage_there_is_no_sign_in_as(api: Client, monkeypatch
 
     assert (status, body["status"]) == (404, 404)
     assert "&quot;signIn&quot;: null" in api.http.get("/").body.decode()
+
+
+def test_with_an_openid_provider_configured_the_console_signs_in_there(
+    api: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configured = get_settings().model_copy(
+        update={
+            "console_authorize_url": AnyHttpUrl("https://id.example/oauth2/authorize"),
+            "console_token_url": AnyHttpUrl("https://login.example:8443/oauth2/token"),
+            "console_client_id": "vellum-console",
+        }
+    )
+    monkeypatch.setattr("chalicelib.console.routes.get_settings", lambda: configured)
+
+    page = api.http.get("/")
+
+    found = re.search(r'data-config="([^"]*)"', page.body.decode())
+    assert found is not None
+    assert json.loads(html.unescape(found.group(1)))["signIn"] == {
+        "authorize": "https://id.example/oauth2/authorize",
+        "token": "https://login.example:8443/oauth2/token",
+        "clientId": "vellum-console",
+        "scope": "openid",
+        "issuer": "vellum-local",  # the local stage's: whose tokens its API accepts
+    }
+    policy = dict(part.split(" ", 1) for part in page.headers["Content-Security-Policy"].split("; "))
+    # The page fetches tokens from the provider; it only navigates to the authorize endpoint.
+    assert policy["connect-src"] == f"'self' {storage.data_origin()} https://login.example:8443"
 
 
 def test_the_record_schema_is_served_for_forms(api: Client) -> None:
