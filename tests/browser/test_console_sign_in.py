@@ -4,6 +4,7 @@ configures one (VELLUM_CONSOLE_AUTHORIZE_URL, _TOKEN_URL, _CLIENT_ID)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -12,7 +13,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, Route, expect
 
-from chalicelib.auth.tokens import LOCAL_ISSUER
+from chalicelib.auth.tokens import CLOCK_SKEW_SECONDS, LOCAL_ISSUER, issue_local_token
+from local.secret import load_or_create_local_secret
 from tests.browser.idp import CLIENT_ID, Provider
 from tests.browser.test_console import Console
 from tests.stack import Stack, make_token, new_stack
@@ -145,3 +147,36 @@ def test_a_refusal_by_the_provider_is_shown_in_its_words(
     expect(person.page.get_by_role("button", name="Sign in")).to_be_visible()  # and may try again
     assert "error=" not in person.page.url
     person.accessible()
+
+
+def test_a_token_that_expires_returns_the_console_to_sign_in_and_then_to_where_it_was(
+    person: Console, provider: tuple[Provider, Stack]
+) -> None:
+    idp, stack = provider
+    # A token of five seconds: the API takes it for its clock leeway more, and no longer.
+    minted = time.time()
+    secret = load_or_create_local_secret(stack.state)
+    idp.mint = lambda user: issue_local_token(secret, user, [], ttl_seconds=5)
+    try:
+        page = person.page
+        page.goto(f"{stack.api}/#/records")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text("Signed in as")).to_contain_text("alice")
+        page.get_by_role("button", name="New record").click()
+        page.get_by_label("title").fill("Written while the token ran out")
+    finally:
+        idp.mint = lambda user: make_token(stack, user)
+    page.wait_for_timeout(max(0.0, minted + 5 + CLOCK_SKEW_SECONDS + 1 - time.time()) * 1000)
+
+    page.get_by_role("button", name="Create record").click()
+
+    expect(page.get_by_role("status")).to_have_text(
+        "Your sign-in has ended (The token has expired): sign in again to go on where you were."
+    )
+    assert page.url == f"{stack.api}/#/records/new"
+    person.accessible()
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="New record")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_count(0)
+    assert person.problems == []
+    assert person.refusals == [("POST", "/records", 401)], person.refusals

@@ -19,6 +19,13 @@ export function setToken(value) {
   token = value;
 }
 
+// Told when the API refuses the token (it expired, or was never good): the console then shows
+// its signed-out state, with why, rather than an error on every action.
+let signInEnded = () => {};
+export function onSignInEnded(listener) {
+  signInEnded = listener;
+}
+
 export async function call(method, path, body, extraHeaders = {}) {
   const headers = { Accept: "application/json", ...extraHeaders };
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -38,7 +45,12 @@ export async function call(method, path, body, extraHeaders = {}) {
   }
   if (!response.ok) {
     // Every API error is {status, message, errors?}: show its message, never anything else.
-    throw new ApiError(response.status, (data && data.message) || `The request failed (${response.status}).`, data && data.errors);
+    const failure = new ApiError(response.status, (data && data.message) || `The request failed (${response.status}).`, data && data.errors);
+    if (response.status === 401 && token && headers.Authorization === `Bearer ${token}`) {
+      token = null;
+      signInEnded(failure.message);
+    }
+    throw failure;
   }
   return data;
 }

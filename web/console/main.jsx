@@ -1,8 +1,8 @@
 // Vellum's web console: React, react-jsonschema-form and Uppy over the public API (./api.js).
-import { StrictMode, useState } from "react";
+import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import "./console.css";
-import { call, setToken, signedIn } from "./api.js";
+import { call, onSignInEnded, setToken, signedIn } from "./api.js";
 import { forgetUploads } from "./files.jsx";
 import { NewRecord, RecordView, Records } from "./records.jsx";
 import { useRoute } from "./router.js";
@@ -13,8 +13,21 @@ const config = JSON.parse(root.dataset.config || "{}");
 
 function App() {
   const [me, setMe] = useState(null);
+  const [ended, setEnded] = useState(null); // why the last sign-in ended, if the API ended it
   const route = useRoute();
-  if (!me || !signedIn()) return <SignIn config={config} onSignedIn={setMe} />;
+  useEffect(
+    () =>
+      onSignInEnded((message) => {
+        setMe(null);
+        setEnded(message);
+      }),
+    [],
+  );
+  const signedInAs = (person) => {
+    setEnded(null);
+    setMe(person);
+  };
+  if (!me || !signedIn()) return <SignIn config={config} ended={ended} onSignedIn={signedInAs} />;
   let view;
   if (route[0] === "records" && route[1] === "new") view = <NewRecord />;
   else if (route[0] === "records" && route[1]) view = <RecordView id={route[1]} me={me} />;

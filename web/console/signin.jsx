@@ -90,13 +90,27 @@ function explained(failure) {
   return { message: failure.message || "Signing in failed." };
 }
 
+// The token becomes the console's once the API has accepted it: a token it refuses (a provider
+// set up for another audience, say) is a failed sign-in, not a sign-in that ended.
 async function begin(token, onSignedIn) {
+  const bearer = { Authorization: `Bearer ${token}` };
+  await call("POST", "/session", undefined, bearer); // Uppy sends no headers: its requests carry this cookie
+  const me = await call("GET", "/me", undefined, bearer);
   setToken(token);
-  await call("POST", "/session"); // Uppy sends no headers: its requests carry this cookie
-  onSignedIn(await call("GET", "/me"));
+  onSignedIn(me);
 }
 
-function ProviderSignIn({ config, onSignedIn }) {
+// Shown when the API refused the token mid-session: what ended it, in the API's words.
+function Ended({ message }) {
+  if (!message) return null;
+  return (
+    <p className="problem" role="status">
+      Your sign-in has ended ({message.replace(/\.$/, "")}): sign in again to go on where you were.
+    </p>
+  );
+}
+
+function ProviderSignIn({ config, ended, onSignedIn }) {
   const oidc = config.signIn;
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(true);
@@ -115,6 +129,7 @@ function ProviderSignIn({ config, onSignedIn }) {
         <p className="quiet">Signing in…</p>
       ) : (
         <>
+          <Ended message={ended} />
           <p>You are signed out. Vellum signs you in with your organisation's account.</p>
           <button type="button" onClick={() => startSignIn(oidc).catch((failure) => setError(explained(failure)))}>
             Sign in
@@ -126,7 +141,7 @@ function ProviderSignIn({ config, onSignedIn }) {
   );
 }
 
-function LocalSignIn({ onSignedIn }) {
+function LocalSignIn({ ended, onSignedIn }) {
   const [user, setUser] = useState("");
   const [admin, setAdmin] = useState(false);
   const [error, setError] = useState(null);
@@ -143,6 +158,7 @@ function LocalSignIn({ onSignedIn }) {
   return (
     <main>
       <h1>Sign in</h1>
+      <Ended message={ended} />
       <p>This is the local stage: sign in as anyone to try Vellum.</p>
       <form className="sign-in" onSubmit={submit}>
         <label htmlFor="user">User name</label>
@@ -157,9 +173,9 @@ function LocalSignIn({ onSignedIn }) {
   );
 }
 
-export function SignIn({ config, onSignedIn }) {
-  if (config.signIn && typeof config.signIn === "object") return <ProviderSignIn config={config} onSignedIn={onSignedIn} />;
-  if (config.signIn === "local") return <LocalSignIn onSignedIn={onSignedIn} />;
+export function SignIn({ config, ended, onSignedIn }) {
+  if (config.signIn && typeof config.signIn === "object") return <ProviderSignIn config={config} ended={ended} onSignedIn={onSignedIn} />;
+  if (config.signIn === "local") return <LocalSignIn ended={ended} onSignedIn={onSignedIn} />;
   return (
     <main>
       <h1>Sign in</h1>
