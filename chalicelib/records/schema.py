@@ -27,6 +27,10 @@ def record_schema() -> dict[str, Any]:
     return schema
 
 
+# The pattern of a string that must hold more than white space (the shipped schema's title).
+NOT_BLANK = r"\S"
+
+
 @functools.cache
 def _validator() -> Any:
     from jsonschema import Draft202012Validator
@@ -44,8 +48,17 @@ def validate_metadata(metadata: object) -> dict[str, Any]:
                 if name not in error.instance:
                     errors.append(FieldError(".".join(filter(None, ["metadata", path, name])), "is required"))
         else:
-            errors.append(FieldError(".".join(filter(None, ["metadata", path])), error.message))
+            errors.append(FieldError(".".join(filter(None, ["metadata", path])), _sentence(error)))
     if errors:
-        raise BadRequest("The record's metadata does not satisfy its schema.", errors)
+        raise BadRequest("Some of the metadata is missing or not valid: each field says what.", errors)
     assert isinstance(metadata, dict)
     return metadata
+
+
+def _sentence(error: Any) -> str:
+    """The error as a person reads it: jsonschema's own words quote the value and the rule."""
+    if error.validator == "pattern" and error.validator_value == NOT_BLANK:
+        return "must not be blank"
+    if error.validator == "minLength" and error.validator_value == 1:
+        return "must not be empty"
+    return str(error.message)

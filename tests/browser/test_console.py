@@ -148,7 +148,7 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
 
     page.get_by_role("button", name="New record").click()
     page.get_by_role("button", name="Create record").click()  # no title yet
-    expect(page.get_by_role("alert")).to_have_text("The record's metadata does not satisfy its schema.")
+    expect(page.get_by_role("alert")).to_have_text("Some of the metadata is missing or not valid: each field says what.")
     expect(page.get_by_text("is required")).to_be_visible()  # at the field, from the API's errors
     alice.accessible()
     alice.shot("2-form-error")
@@ -317,7 +317,7 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
     expect(csv.locator(".quiet").first).to_contain_text("19 bytes")
     page.get_by_role("button", name="Publish").click()
     expect(page.locator(".bar .state")).to_have_text("published")
-    expect(page.locator(".versions li", has_text="Version 2").get_by_text("latest published")).to_be_visible()
+    expect(page.locator(".versions li", has_text="Version 2").get_by_text("(the latest)")).to_be_visible()
     alice.accessible()
     alice.shot("5-second-version")
     page.get_by_role("link", name="Version 1").click()

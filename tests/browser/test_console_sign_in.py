@@ -177,6 +177,6 @@ def test_a_token_that_expires_returns_the_console_to_sign_in_and_then_to_where_i
     person.accessible()
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="New record")).to_be_visible()
-    expect(page.get_by_role("status")).to_have_count(0)
+    expect(page.get_by_role("status").filter(has_text="sign-in has ended")).to_have_count(0)
     assert person.problems == []
     assert person.refusals == [("POST", "/records", 401)], person.refusals

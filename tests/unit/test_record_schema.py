@@ -34,6 +34,17 @@ def test_every_failing_field_is_reported() -> None:
     assert [error.field for error in refusal.value.errors] == ["metadata.title"]
 
 
+@pytest.mark.parametrize("blank", ["", "   ", "\t\n"])
+def test_a_blank_title_is_refused_in_words_a_person_reads(blank: str) -> None:
+    with pytest.raises(BadRequest) as refusal:
+        schema.validate_metadata({"title": blank})
+
+    assert [(error.field, error.message) for error in refusal.value.errors] == [
+        ("metadata.title", "must not be blank")
+    ]
+    assert refusal.value.message == "Some of the metadata is missing or not valid: each field says what."
+
+
 def test_an_installation_replaces_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     own = tmp_path / "thesis.json"
     own.write_text(

@@ -60,7 +60,7 @@ export function forgetUploads() {
     .forEach((name) => localStorage.removeItem(name));
 }
 
-function FileRow({ object, entry, bucketId, editable, onChanged, onDelete, onMove, drag }) {
+function FileRow({ object, entry, bucketId, editable, onChanged, onDelete, onMove, drag, first, last }) {
   const ingest = object.ingest || {};
   // A record's file opens in the record's pages; a bare bucket's in the object's own.
   const preview = entry ? entry.links.preview : object.links.self + "?preview";
@@ -108,10 +108,10 @@ function FileRow({ object, entry, bucketId, editable, onChanged, onDelete, onMov
       <span className="row-actions">
         {onMove && (
           <>
-            <button type="button" className="quiet-button" onClick={() => onMove(-1)} aria-label={`Move ${object.key} up`}>
+            <button type="button" className="quiet-button" onClick={() => onMove(-1)} disabled={first} aria-label={`Move ${object.key} up`}>
               ↑
             </button>
-            <button type="button" className="quiet-button" onClick={() => onMove(1)} aria-label={`Move ${object.key} down`}>
+            <button type="button" className="quiet-button" onClick={() => onMove(1)} disabled={last} aria-label={`Move ${object.key} down`}>
               ↓
             </button>
           </>
@@ -151,8 +151,9 @@ export function Files({ record, entries, onChange, onImagesReady }) {
     .join(" ");
   useEffect(() => onImagesReady(readyImages), [readyImages]); // eslint-disable-line react-hooks/exhaustive-deps
   const byKey = Object.fromEntries(entries.map((entry) => [entry.key, entry]));
-  // The record's order (PUT /records/{id}/files), which its pages and manifest follow too.
-  const order = (record.files && record.files.order) || [];
+  // The record's order, as the API lists its entries (PUT /records/{id}/files sets it; files it
+  // does not name follow in upload order): what its pages and manifest show too.
+  const order = entries.map((entry) => entry.key);
   const rank = (key) => (order.includes(key) ? order.indexOf(key) : order.length);
   const shown = [...objects].sort((a, b) => rank(a.key) - rank(b.key));
   // From the buttons (a step up or down) or a drag and drop (onto another file's place).
@@ -201,7 +202,8 @@ export function Files({ record, entries, onChange, onImagesReady }) {
   return (
     <>
       <Problem error={error || problem} />
-      {bucket && bucket.quota_size != null && (
+      {/* A published record's bucket is locked: its quota matters no more, to anyone. */}
+      {draft && bucket && bucket.quota_size != null && (
         <p className="quota">
           <label htmlFor="quota">
             {bytes(bucket.size)} of {bytes(bucket.quota_size)} used
@@ -210,7 +212,7 @@ export function Files({ record, entries, onChange, onImagesReady }) {
         </p>
       )}
       {objects.length === 0 ? (
-        <p className="quiet">No files yet{record.state === "draft" ? ": drop some below." : "."}</p>
+        <p className="quiet">No files yet{record.state === "draft" ? ": add some with the uploader below." : "."}</p>
       ) : (
         <ul className="files">
           {shown.map((object, index) => (
@@ -224,6 +226,8 @@ export function Files({ record, entries, onChange, onImagesReady }) {
               onDelete={draft ? () => remove(object) : null}
               onMove={draft && shown.length > 1 ? (step) => moveTo(index, index + step) : null}
               drag={draft && shown.length > 1 ? dragging(index) : null}
+              first={index === 0}
+              last={index === shown.length - 1}
             />
           ))}
         </ul>

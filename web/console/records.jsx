@@ -69,19 +69,23 @@ function MetadataForm({ initial, onSave, saveLabel }) {
   const [formData, setFormData] = useState(initial);
   const [problem, setProblem] = useState(null);
   const [fieldErrors, setFieldErrors] = useState({});
+  const [saved, setSaved] = useState(false);
   if (error) return <Problem error={error} />;
   if (!schema) return <p className="quiet">Loading the form…</p>;
   const submit = async ({ formData: submitted }) => {
     setProblem(null);
     setFieldErrors({});
+    setSaved(false);
     try {
       await onSave(submitted);
+      setSaved(true);
     } catch (failure) {
       setProblem(failure);
       if (failure instanceof ApiError) setFieldErrors(errorSchema(failure.errors));
     }
   };
-  const { $schema, $id, ...shown } = schema; // the form needs neither
+  // The form needs neither id; the schema's own title names the schema, and the page has a heading.
+  const { $schema, $id, title: _, ...shown } = schema;
   return (
     <>
       <Problem error={problem} />
@@ -97,6 +101,9 @@ function MetadataForm({ initial, onSave, saveLabel }) {
       >
         <button type="submit">{saveLabel}</button>
       </Form>
+      <p role="status" className="quiet">
+        {saved && "Saved."}
+      </p>
     </>
   );
 }
@@ -129,7 +136,7 @@ function Versions({ id }) {
           <li key={version.id}>
             {version.id === id ? <strong>Version {version.versions.index} (this one)</strong> : <a href={`#/records/${version.id}`}>Version {version.versions.index}</a>}{" "}
             <span className={`state ${version.state}`}>{version.state}</span>
-            {version.versions.is_latest && <span className="latest"> latest published</span>}
+            {version.versions.is_latest && <span className="latest"> (the latest)</span>}
           </li>
         ))}
       </ol>
@@ -192,9 +199,14 @@ export function RecordView({ id, me }) {
       <Problem error={problem} />
       <div className="actions">
         {mine && record.state === "draft" && (
-          <button type="button" onClick={() => act("POST", `/records/${id}/publish`)}>
-            Publish
-          </button>
+          <>
+            <button type="button" onClick={() => act("POST", `/records/${id}/publish`)} aria-describedby="publish-note">
+              Publish
+            </button>
+            <span id="publish-note" className="quiet">
+              Its files are then fixed for good; later changes go into a new version.
+            </span>
+          </>
         )}
         {mine && record.state === "published" && (
           <button type="button" onClick={() => act("POST", `/records/${id}/versions`)}>
@@ -215,6 +227,27 @@ export function RecordView({ id, me }) {
       {/* Opened again when the record changes or another image is ready, so it shows them. */}
       {record.links.iiif_manifest && <Images record={record} key={`${record.revision_id} ${images}`} />}
       <Versions id={id} key={record.revision_id} />
+      <h2>Metadata</h2>
+      {record.state === "draft" ? (
+        <MetadataForm
+          initial={record.metadata}
+          saveLabel="Save"
+          onSave={async (metadata) => {
+            const revision = { "If-Match": `"${record.revision_id}"` }; // refused if someone saved since
+            await call("PUT", `/records/${id}`, { metadata, access: record.access }, revision);
+            reload();
+          }}
+        />
+      ) : (
+        <dl className="metadata">
+          {Object.entries(record.metadata).map(([name, value]) => (
+            <div key={name}>
+              <dt>{name}</dt>
+              <dd>{typeof value === "string" ? value : JSON.stringify(value)}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
       {mine && record.state === "draft" && (
         <form className="danger" onSubmit={remove}>
           <h2>Delete this draft</h2>
@@ -230,20 +263,6 @@ export function RecordView({ id, me }) {
           <input id="reason" name="reason" required maxLength={500} />
           <button type="submit">Remove record</button>
         </form>
-      )}
-      <h2>Metadata</h2>
-      {record.state === "draft" ? (
-        <MetadataForm
-          initial={record.metadata}
-          saveLabel="Save"
-          onSave={async (metadata) => {
-            const revision = { "If-Match": `"${record.revision_id}"` }; // refused if someone saved since
-            await call("PUT", `/records/${id}`, { metadata, access: record.access }, revision);
-            reload();
-          }}
-        />
-      ) : (
-        <pre className="metadata">{JSON.stringify(record.metadata, null, 2)}</pre>
       )}
     </main>
   );
