@@ -148,7 +148,9 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
 
     page.get_by_role("button", name="New record").click()
     page.get_by_role("button", name="Create record").click()  # no title yet
-    expect(page.get_by_role("alert")).to_have_text("Some of the metadata is missing or not valid: each field says what.")
+    expect(page.get_by_role("alert")).to_have_text(
+        "Some of the metadata is missing or not valid: each field says what."
+    )
     expect(page.get_by_text("is required")).to_be_visible()  # at the field, from the API's errors
     alice.accessible()
     alice.shot("2-form-error")
