@@ -12,6 +12,7 @@ from chalicelib.files import jobs
 from chalicelib.files.companion import blueprint as companion_routes
 from chalicelib.files.routes import blueprint as files_routes
 from chalicelib.health.routes import blueprint as health_routes
+from chalicelib.iiif.auth_routes import blueprint as iiif_auth_routes
 from chalicelib.iiif.routes import blueprint as iiif_routes
 from chalicelib.ingest.handler import handle_batch
 from chalicelib.middleware import handle_http
@@ -34,6 +35,7 @@ app.register_blueprint(auth_routes)
 app.register_blueprint(files_routes)
 app.register_blueprint(companion_routes)
 app.register_blueprint(iiif_routes)
+app.register_blueprint(iiif_auth_routes)
 app.register_blueprint(records_routes)
 app.register_blueprint(static_routes)
 app.register_blueprint(console_routes)

@@ -25,15 +25,32 @@ IIIF_PREFLIGHT_HEADERS: dict[str, str | list[str]] = {
 }
 
 
-def cors_headers(origin: str | None, path: str = "") -> dict[str, str]:
+# Routes read from anywhere: IIIF (Image API 3.0 section 7.1), and the Authorization Flow's probe.
+ANYWHERE_PATHS = ("/iiif/", "/auth/probe/")
+
+
+def cors_headers(origin: str | None, path: str = "", caching: str = "") -> dict[str, str]:
     """CORS for the configured origins; credentials only for origins named explicitly, never for "*".
 
-    IIIF is made to be embedded anywhere: its routes answer every origin with a literal "*"
-    (Image API 3.0 section 7.1), errors included. Restricted images need a bearer token, which
-    no other site holds.
+    IIIF is made to be embedded anywhere: its routes answer every origin. What shared caches may
+    keep (``caching`` public) is anyone's, with a literal "*", the same for every origin, so that a
+    CDN may keep it. Anything else (restricted images, their refusals) answers the viewers that the
+    IIIF access cookie serves (VELLUM_IIIF_AUTH_ORIGINS) with their own origin and credentials, so
+    that a viewer may send the cookie; these answers are never kept by shared caches.
     """
-    if path.startswith("/iiif/"):
-        return {"Access-Control-Allow-Origin": "*"}
+    if path.startswith(ANYWHERE_PATHS):
+        auth_origins = get_settings().iiif_auth_origins
+        if (
+            caching.startswith("public")
+            or not origin
+            or ("*" not in auth_origins and origin not in auth_origins)
+        ):
+            return {"Access-Control-Allow-Origin": "*"}
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Credentials": "true",
+            "Vary": "Origin",
+        }
     allowed = get_settings().cors_origins
     if not origin or (origin not in allowed and "*" not in allowed):
         return {}

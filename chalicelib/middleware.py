@@ -33,7 +33,8 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
         response = Response(body={"Code": "InternalServerError"}, status_code=500)
     response = _as_vellum_error(response, request_id)
     response.headers[REQUEST_ID_HEADER] = request_id
-    response.headers.update(cors_headers(request.headers.get("origin"), request.path))
+    caching = str(response.headers.get("Cache-Control", ""))
+    response.headers.update(cors_headers(request.headers.get("origin"), request.path, caching))
     if response.status_code >= 500:
         metrics.add_metric(name="ServerErrors", unit="Count", value=1)
     logger.info("request served", extra={"status": response.status_code})

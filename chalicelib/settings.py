@@ -59,6 +59,16 @@ class Settings(BaseSettings):
     console_client_id: str | None = Field(default=None, max_length=256)
     console_scope: str = Field(default="openid", pattern=rf"^{SCOPE_WORD}( {SCOPE_WORD})*$")
 
+    # IIIF Authorization Flow (chalicelib/iiif/auth.py): how long a viewer's access session lasts
+    # (its cookie's Max-Age) and each access token it gives (never past the session); which origins
+    # the token service answers ("*": any, as viewers live anywhere and tokens only read); and the
+    # access service's profile (2.0: "active" asks the person to sign in; "kiosk" and "external"
+    # sign in without a page, for a reading room's machines or a network that vouches for them).
+    iiif_access_max_age_seconds: int = Field(default=8 * 3600, ge=300, le=7 * 86_400)
+    iiif_access_token_seconds: int = Field(default=3600, ge=60, le=86_400)
+    iiif_auth_origins: list[str] = Field(default_factory=lambda: ["*"])
+    iiif_access_profile: Literal["active", "kiosk", "external"] = "active"
+
     # S3 access. Path-style addressing is for the embedded S3 on 127.0.0.1, which has no bucket subdomains.
     s3_addressing_style: Literal["auto", "virtual", "path"] = "auto"
     # Origins allowed to PUT/POST straight to the data bucket from a browser.

@@ -9,7 +9,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from constructs import Construct
 
-from chalicelib.auth.cookies import SESSION_COOKIE
+from chalicelib.auth.cookies import ACCESS_COOKIE, SESSION_COOKIE
 from infrastructure.stages import Stage
 
 # CloudFront sends the API its own host (API Gateway routes on it), so the host viewers used
@@ -58,17 +58,19 @@ def make_distribution(scope: Construct, stage: Stage, rest_api_id: str) -> cloud
     )
     # IIIF answers are the same for everyone who may see them: keyed on the path and Accept
     # (info.json's JSON-LD negotiation). Who asks is in the key only because CloudFront forwards
-    # nothing else to the origin: the bearer token, or the console's session cookie with the
-    # Sec-Fetch-Site that decides whether it counts (chalicelib.auth.cookies). A restricted image's
-    # answers say "private" and are never stored; a public one's are stored once per reader at worst.
+    # nothing else to the origin: the bearer token, the console's session cookie with the
+    # Sec-Fetch-Site that decides whether it counts (chalicelib.auth.cookies), or the IIIF access
+    # cookie. A restricted image's answers say "private" or "no-store" and are never stored; a
+    # public one's are stored once per reader at worst. Origin too: preflights and restricted
+    # answers name the viewer's origin (chalicelib.cors); an image element sends none.
     iiif_cache = cloudfront.CachePolicy(
         scope,
         "IiifCache",
         comment="IIIF: path and Accept; who asks only so it reaches the API",
         header_behavior=cloudfront.CacheHeaderBehavior.allow_list(
-            "Accept", "Authorization", "Sec-Fetch-Site"
+            "Accept", "Authorization", "Sec-Fetch-Site", "Origin"
         ),
-        cookie_behavior=cloudfront.CacheCookieBehavior.allow_list(SESSION_COOKIE),
+        cookie_behavior=cloudfront.CacheCookieBehavior.allow_list(SESSION_COOKIE, ACCESS_COOKIE),
         query_string_behavior=cloudfront.CacheQueryStringBehavior.none(),
         min_ttl=cdk.Duration.seconds(0),
         default_ttl=cdk.Duration.days(1),
@@ -81,7 +83,7 @@ def make_distribution(scope: Construct, stage: Stage, rest_api_id: str) -> cloud
         "IiifOriginRequest",
         comment="IIIF: the public host and CORS preflight headers",
         header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(
-            PUBLIC_HOST_HEADER, "Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers"
+            PUBLIC_HOST_HEADER, "Access-Control-Request-Method", "Access-Control-Request-Headers"
         ),
     )
     every_behavior: dict[str, Any] = {

@@ -14,12 +14,14 @@ from http.cookies import CookieError, SimpleCookie
 from chalicelib.errors import Forbidden
 
 SESSION_COOKIE = "vellum_session"
+# The IIIF access service's cookie (chalicelib.auth.access): sent by other sites' viewers too.
+ACCESS_COOKIE = "vellum_access"
 # The routes a session authenticates: those Uppy's Companion client calls. Everywhere else the
 # cookie is ignored, so a forged request there is anonymous (DELETE /session only reads its key).
 SESSION_PATHS = ("/s3/",)
 
 
-def session_key_from_cookies(header: str | None) -> str | None:
+def session_key_from_cookies(header: str | None, name: str = SESSION_COOKIE) -> str | None:
     if not header:
         return None
     cookies: SimpleCookie = SimpleCookie()
@@ -27,7 +29,7 @@ def session_key_from_cookies(header: str | None) -> str | None:
         cookies.load(header)
     except CookieError:
         return None
-    morsel = cookies.get(SESSION_COOKIE)
+    morsel = cookies.get(name)
     return morsel.value if morsel and morsel.value else None
 
 
@@ -42,10 +44,26 @@ def expired_session_cookie(*, secure: bool) -> str:
     return session_cookie("", secure=secure, max_age=0)
 
 
+def access_cookie(key: str, *, max_age: int) -> str:
+    """SameSite=None, so that the image requests of a viewer on any site carry it; browsers take
+    SameSite=None only with Secure, and Chromium keeps Secure cookies from http://127.0.0.1 (a
+    secure context), so the local stage sets it too. HttpOnly: no page script ever reads it."""
+    return f"{ACCESS_COOKIE}={key}; Path=/; HttpOnly; Secure; SameSite=None; Max-Age={max_age}"
+
+
 # What a browser opens from the console without script (a preview page, a download, the IIIF
 # requests of a viewer framed on Vellum's own origin), as route templates. A session reads these
 # too, and changes nothing there: only GET and HEAD.
 READ_PATHS = ("/files/", "/iiif/", "/records/{record_id}/preview/")
+
+
+# What the access cookie and access tokens authenticate, GET and HEAD alone: images, files and the
+# probe of each. They are read-only by construction: nowhere else are they even looked at.
+ACCESS_PATHS = ("/iiif/", "/files/", "/auth/probe/")
+
+
+def reads_with_access(method: str, path: str) -> bool:
+    return method in ("GET", "HEAD") and path.startswith(ACCESS_PATHS)
 
 
 def takes_session(path: str) -> bool:

@@ -24,25 +24,50 @@ def open_session(principal: Principal, max_lifetime_seconds: int) -> tuple[str, 
     if principal.sub is None or ends <= now:
         raise Unauthorized("Send a valid bearer token to trade for a session.")
     key = secrets.token_urlsafe(32)
-    SessionItem(
-        pk=session_pk(_digest(key)),
-        sub=principal.sub,
-        roles=set(principal.roles) or None,
-        is_admin=principal.is_admin,
-        created_at=now,
-        expires_at=ends,
-    ).save()
+    save_item(session_pk(digest(key)), SESSION_SK, principal, ends - now)
     return key, ends - now
 
 
 def session_principal(key: str) -> Principal:
     """The principal of a live session; a session ended, expired or never opened is refused."""
+    return principal_of(
+        live_item(session_pk(digest(key)), SESSION_SK, "The session has ended: sign in again.")
+    )
+
+
+def close_session(key: str) -> None:
+    SessionItem(pk=session_pk(digest(key))).delete()
+
+
+# What this module and chalicelib.auth.access share: items that name a principal until they expire.
+
+
+def save_item(pk: str, sk: str, principal: Principal, lifetime: int, session: str | None = None) -> None:
+    now = int(clock.now().timestamp())
+    SessionItem(
+        pk=pk,
+        sk=sk,
+        sub=principal.sub,
+        roles=set(principal.roles) or None,
+        is_admin=principal.is_admin,
+        created_at=now,
+        expires_at=now + lifetime,
+        session=session,
+    ).save()
+
+
+def live_item(pk: str, sk: str, refusal: str) -> SessionItem:
+    """The item, unless it is missing or has expired (DynamoDB's TTL removes it only within days)."""
     try:
-        item = SessionItem.get(session_pk(_digest(key)), SESSION_SK, consistent_read=True)
+        item = SessionItem.get(pk, sk, consistent_read=True)
     except SessionItem.DoesNotExist:
         item = None
     if item is None or item.expires_at <= clock.now().timestamp():
-        raise Unauthorized("The session has ended: sign in again.", invalid_token=True)
+        raise Unauthorized(refusal, invalid_token=True)
+    return item
+
+
+def principal_of(item: SessionItem) -> Principal:
     return Principal(
         sub=item.sub,
         roles=frozenset(item.roles or ()),
@@ -51,9 +76,5 @@ def session_principal(key: str) -> Principal:
     )
 
 
-def close_session(key: str) -> None:
-    SessionItem(pk=session_pk(_digest(key))).delete()
-
-
-def _digest(key: str) -> str:
+def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()

@@ -230,13 +230,18 @@ def principal_from_authorization(header: str | None, verifier: TokenVerifier) ->
     """The principal for an Authorization header; no header is anonymous, a bad one is refused."""
     if header is None or not header.strip():
         return ANONYMOUS
+    return verifier.verify(bearer_token(header))
+
+
+def bearer_token(header: str) -> str:
+    """The token of a Bearer Authorization header; any other is refused."""
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer":
         raise _invalid("The Authorization header must use the Bearer scheme.")
     token = token.strip()
     if not token:
         raise _invalid("The Authorization header has no token after Bearer.")
-    return verifier.verify(token)
+    return token
 
 
 def issue_local_token(

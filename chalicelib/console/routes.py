@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalice.app import Blueprint, Response
+from chalice.app import Blueprint, Request, Response
 from pydantic import BaseModel, Field
 
 from chalicelib.auth.tokens import LOCAL_ISSUER, issue_local_token
@@ -30,9 +30,16 @@ class LocalSignIn(BaseModel):
 
 @blueprint.route("/", methods=["GET"])
 def console() -> Response:
+    return console_page(blueprint.current_request)
+
+
+def console_page(request: Request, access: dict[str, Any] | None = None) -> Response:
+    """The console's page; with ``access``, as the IIIF access service (chalicelib/iiif/auth_routes.py)."""
     settings = get_settings()
-    base = base_url(blueprint.current_request)
+    base = base_url(request)
     config: dict[str, Any] = {"stage": settings.stage, "signIn": _sign_in(settings)}
+    if access is not None:
+        config["access"] = access
     token_url = settings.console_token_url
     reached = [storage.data_origin()] + ([origin(str(token_url))] if token_url else [])
     html, headers = shell(f"{base}/static", reached, config)

@@ -159,6 +159,13 @@ def current_version_ids(bucket_id: str, limit: int) -> list[str]:
     return [item.version_id for item in heads]
 
 
+def current_versions(bucket_id: str) -> list[ObjectVersion]:
+    """Every current version in the bucket, whoever asks: for what must list files the caller may
+    not read, without showing them (a IIIF manifest's restricted images)."""
+    heads = ObjectVersionItem.query(bucket_pk(bucket_id), ObjectVersionItem.sk.startswith(HEAD_PREFIX))
+    return [from_item(item, is_head=True) for item in heads]
+
+
 def read_object(principal: Principal, bucket_id: str, key: str, version_id: str | None) -> ObjectVersion:
     """The head of ``key`` or one of its versions, if ``principal`` may read it."""
     action = Action.OBJECT_READ_VERSION if version_id else Action.OBJECT_READ

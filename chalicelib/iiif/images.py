@@ -21,7 +21,7 @@ from PIL import Image
 
 from chalicelib.auth.policy import Action, require
 from chalicelib.auth.principal import Principal
-from chalicelib.errors import BadRequest, NotFound, ServiceUnavailable, TooManyRequests
+from chalicelib.errors import BadRequest, NotFound, ServiceUnavailable, TooManyRequests, VellumError
 from chalicelib.files import storage
 from chalicelib.files.access import on_access_narrowed, on_access_widened
 from chalicelib.files.buckets import Bucket, load_bucket
@@ -33,7 +33,7 @@ from chalicelib.iiif.info import ImageLimits, info_json
 from chalicelib.iiif.pyramid import ALPHA_MODES, alpha_cell_key, cache_key, level_key, tile_plan
 from chalicelib.iiif.render import MEDIA_TYPES, Pixels, open_upright, render
 from chalicelib.iiif.request import ImageRequest
-from chalicelib.records.service import record_licence
+from chalicelib.records.service import public_facts
 from chalicelib.resources import DERIVATIVES_PREFIX, RENDERED_PREFIX
 from chalicelib.settings import get_settings
 
@@ -57,8 +57,22 @@ class ImageSource:
     levels: int  # ingest's downscaled levels, the source itself included (0: not made yet)
     thumbnails: list[list[int]]
     public: bool  # anyone may see it: responses may sit in shared caches
+    listed: bool = False  # anyone may know it exists (a public record's): refusals say who may see it
     rights: str | None = None  # the licence URI of the record that owns the image, if any
     opaque: bool = True  # no transparency: JPEG tiles hold all of its pixels
+
+
+class RestrictedImage(VellumError):
+    """An image anyone may know of, that the caller may not see: 401 (sign in) or 403 (signed in
+    as someone who may not). The IIIF Authorization Flow's services tell a viewer how to sign in."""
+
+    def __init__(self, source: ImageSource, *, signed_in: bool) -> None:
+        self.source = source
+        self.status = 403 if signed_in else 401
+        message = "You may not see this image." if signed_in else "Sign in to see this image."
+        # Never kept by a cache: the same request answers 200 once the viewer has signed in.
+        headers = {"Cache-Control": "no-store"} | ({} if signed_in else {"WWW-Authenticate": "Bearer"})
+        super().__init__(message, headers=headers)
 
 
 @dataclass(frozen=True)
@@ -145,7 +159,9 @@ def find_image(principal: Principal, identifier: str) -> ImageSource:
     try:
         require(principal, Action.OBJECT_READ if found.is_head else Action.OBJECT_READ_VERSION, found.bucket)
     except NotFound:
-        raise NotFound(NOT_AN_IMAGE) from None
+        if found.source is None or not found.source.listed:
+            raise NotFound(NOT_AN_IMAGE) from None
+        raise RestrictedImage(found.source, signed_in=not principal.anonymous) from None
     # Said only to those who may read the file: to others it is as missing as any other.
     if found.pending:
         raise ServiceUnavailable(
@@ -175,6 +191,7 @@ def _look_up(identifier: str) -> _Found:
             stored.image is not None or sniffed is None or sniffed.startswith("image/")
         )
         return _Found(None, bucket, version.is_head, pending)
+    facts = public_facts(bucket.record_id) if bucket.record_id else None
     source = ImageSource(
         identifier=identifier,
         file_id=stored.id,
@@ -184,8 +201,8 @@ def _look_up(identifier: str) -> _Found:
         levels=stored.levels,
         thumbnails=stored.thumbnails,
         public=bucket.public_read and version.is_head,
-        # What info.json's rights takes: the owning record's licence, when it names one by URI.
-        rights=record_licence(bucket.record_id) if bucket.record_id else None,
+        listed=bool(facts and facts.listed),
+        rights=facts.licence if facts else None,
         opaque=image.get("mode") not in ALPHA_MODES,
     )
     return _Found(source, bucket, version.is_head)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.iiif.auth import AUTH2_CONTEXT, AuthServices
+
 CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 
 
@@ -26,16 +28,25 @@ def _language_map(text: str) -> dict[str, list[str]]:
 
 
 def manifest(
-    base: str, record_id: str, metadata: dict[str, Any], images: list[CanvasImage]
+    base: str,
+    record_id: str,
+    metadata: dict[str, Any],
+    images: list[CanvasImage],
+    auth: AuthServices | None = None,
 ) -> dict[str, Any]:
+    """The record's manifest; with ``auth``, its images are restricted, and each image service says
+    how to sign in (Auth 2.0 allows it there as well as in info.json; Mirador 4 reads it from the
+    manifest first)."""
     own = f"{base}/iiif/presentation/{record_id}/manifest"
     document: dict[str, Any] = {
         "@context": CONTEXT,
         "id": own,
         "type": "Manifest",
         "label": _language_map(str(metadata.get("title", record_id))),
-        "items": [_canvas(base, own, number, image) for number, image in enumerate(images, start=1)],
+        "items": [_canvas(base, own, number, image, auth) for number, image in enumerate(images, start=1)],
     }
+    if auth is not None and images:
+        document["@context"] = [AUTH2_CONTEXT, CONTEXT]
     if isinstance(metadata.get("description"), str):
         document["summary"] = _language_map(metadata["description"])
     license_url = metadata.get("license")
@@ -48,13 +59,17 @@ def manifest(
             "value": _language_map(attribution),
         }
     if images:
-        document["thumbnail"] = _canvas(base, own, 1, images[0])["thumbnail"]
+        document["thumbnail"] = _canvas(base, own, 1, images[0], auth)["thumbnail"]
     return document
 
 
-def _canvas(base: str, manifest_id: str, number: int, image: CanvasImage) -> dict[str, Any]:
+def _canvas(
+    base: str, manifest_id: str, number: int, image: CanvasImage, auth: AuthServices | None
+) -> dict[str, Any]:
     service_id = f"{base}/iiif/3/{image.identifier}"
-    service = [{"id": service_id, "type": "ImageService3", "profile": "level2"}]
+    service: list[dict[str, Any]] = [{"id": service_id, "type": "ImageService3", "profile": "level2"}]
+    if auth is not None:
+        service[0]["service"] = auth.services(image.identifier)
     canvas_id = f"{manifest_id}/canvas/{number}"
     thumb_w, thumb_h = image.thumbnail or (image.width, image.height)
     return {

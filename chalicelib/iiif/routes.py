@@ -10,7 +10,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.auth.context import current_principal
 from chalicelib.cors import IIIF_PREFLIGHT_HEADERS, answer_preflights
 from chalicelib.errors import NotFound
-from chalicelib.iiif import cdn, images, manifests
+from chalicelib.iiif import auth, cdn, images, manifests
 from chalicelib.iiif.info import MEDIA_TYPE, PROFILE
 from chalicelib.iiif.render import MEDIA_TYPES
 from chalicelib.iiif.request import parse_image_request
@@ -36,8 +36,10 @@ def _caching(source: images.ImageSource) -> str:
     # Restricted images never go to shared caches (CloudFront, proxies). Version-pinned identifiers
     # never change what they name (images.py), but who may see them can: browsers keep a public
     # answer a bounded time (then revalidate by ETag), the CDN until told to forget it (cdn.py).
+    # A restricted one is kept by the browser alone, and asked again each time (an ETag: 304), so
+    # that signing out, or another person at the same browser, is refused at once.
     if not source.public:
-        return "private, max-age=3600"
+        return "private, no-cache"
     return f"public, max-age={get_settings().iiif_max_age_seconds}, s-maxage={cdn.SHARED_MAX_AGE}"
 
 
@@ -56,23 +58,37 @@ def base_uri(version: str, identifier: str) -> Response:
 
 @blueprint.route("/iiif/{version}/{identifier}/info.json", methods=["GET", "HEAD"])
 def info(version: str, identifier: str) -> Response:
+    """The image information; for a restricted image, with the Authorization Flow's services, and
+    also to those who may not see it (401 or 403, as Auth 1.0 clients need to learn how to sign in)."""
     version = _version(version)
-    source = images.find_image(current_principal(), identifier)
     request = blueprint.current_request
+    status, refusal_headers = 200, {}
+    try:
+        source = images.find_image(current_principal(), identifier)
+    except images.RestrictedImage as refusal:
+        source, status, refusal_headers = refusal.source, refusal.status, refusal.headers
+    document = images.image_info(source, version, _service_id(version, identifier))
+    if not source.public:
+        document = auth.with_services(document, _auth_services().services(identifier))
     # 3.0 section 5.1: JSON-LD for clients that ask for it, plain JSON otherwise.
     wants_ld = "application/ld+json" in request.headers.get("accept", "")
     # Bytes: to Chalice every body here is binary (chalicelib.api), and JSON-LD is not JSON to it.
-    body = json.dumps(images.image_info(source, version, _service_id(version, identifier))).encode()
+    body = json.dumps(document).encode()
     headers: dict[str, str | list[str]] = {
         "Content-Type": MEDIA_TYPE[version] if wants_ld else "application/json",
         "Link": _profile_link(version),
-        "Cache-Control": _caching(source),
+        "Cache-Control": _caching(source) if status == 200 else "no-store",
         # Of the bytes themselves: a document that ever changed (the record's licence) changes it too.
         "ETag": f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+        **refusal_headers,
     }
-    if headers["ETag"] in request.headers.get("if-none-match", ""):
+    if status == 200 and headers["ETag"] in request.headers.get("if-none-match", ""):
         return Response(body=b"", status_code=304, headers=headers)
-    return Response(body=b"" if request.method == "HEAD" else body, headers=headers)
+    return Response(body=b"" if request.method == "HEAD" else body, status_code=status, headers=headers)
+
+
+def _auth_services() -> auth.AuthServices:
+    return auth.AuthServices(base_url(blueprint.current_request), get_settings().iiif_access_profile)
 
 
 @blueprint.route(
@@ -114,7 +130,7 @@ def image(
 def record_manifest(record_id: str) -> Response:
     """A IIIF Presentation 3.0 manifest of the record's images, for viewers."""
     document, public = manifests.record_manifest(
-        current_principal(), record_id, base_url(blueprint.current_request)
+        current_principal(), record_id, base_url(blueprint.current_request), _auth_services()
     )
     headers: dict[str, str | list[str]] = {
         "Content-Type": 'application/ld+json;profile="http://iiif.io/api/presentation/3/context.json"',

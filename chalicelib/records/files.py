@@ -44,10 +44,21 @@ def entries(principal: Principal, record: Record) -> list[Entry] | None:
             cursor = page.cursor
     except NotFound:
         return None  # restricted files: their record may be visible, they are not
-    rank = {key: position for position, key in enumerate(record.files.get("order", []))}
-    found.sort(key=lambda version: (rank.get(version.key, len(rank)), version.created, version.key))
     described = record.files.get("metadata", {})
-    return [Entry(version, described.get(version.key, {})) for version in found]
+    return [Entry(version, described.get(version.key, {})) for version in _in_order(record, found)]
+
+
+def restricted_versions(record: Record) -> list[ObjectVersion]:
+    """The current versions of a record's files, in its order, whoever asks: what a IIIF manifest
+    lists of restricted files, under no name, so that a viewer offers to sign in to see them."""
+    return _in_order(record, objects.current_versions(record.bucket_id))
+
+
+def _in_order(record: Record, versions: list[ObjectVersion]) -> list[ObjectVersion]:
+    rank = {key: position for position, key in enumerate(record.files.get("order", []))}
+    return sorted(
+        versions, key=lambda version: (rank.get(version.key, len(rank)), version.created, version.key)
+    )
 
 
 # Attempts at changing a record's files while other changes land in between: each one that lands

@@ -307,12 +307,19 @@ def list_records(principal: Principal, *, mine: bool, limit: int, cursor: str | 
     return RecordPage(records, encode_cursor(results.last_evaluated_key))
 
 
-def record_licence(record_id: str) -> str | None:
-    """The record's licence, when it names one by URI (what IIIF's ``rights`` takes); None if it
-    names none or there is no such record."""
+@dataclass(frozen=True)
+class PublicFacts:
+    """What IIIF says of the record that owns an image, to anyone."""
+
+    licence: str | None  # the record's licence, when it names one by URI (what ``rights`` takes)
+    listed: bool  # anyone may read the record, so that its files' existence is no secret
+
+
+def public_facts(record_id: str) -> PublicFacts:
     try:
         item = RecordItem.get(record_pk(record_id), RECORD_SK)
     except DoesNotExist:
-        return None
+        return PublicFacts(None, listed=False)
     licence = (item.metadata or {}).get("license")
-    return licence if isinstance(licence, str) and licence.startswith(("http://", "https://")) else None
+    uri = licence if isinstance(licence, str) and licence.startswith(("http://", "https://")) else None
+    return PublicFacts(uri, listed=from_item(item).public_read)

@@ -9,18 +9,14 @@ info.json and tiles come from the API cross-origin, anonymously, as any reader's
 
 from __future__ import annotations
 
-import functools
 import io
 import itertools
 import re
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
@@ -28,18 +24,11 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Page
 
 from chalicelib.files.keys import encode_key
-from local.environment import ROOT
+from tests.browser.site import viewer_site
 from tests.stack import Stack, make_token
 
 pytestmark = pytest.mark.e2e
 
-HERE = Path(__file__).resolve().parent
-SITE = {
-    "pages": HERE / "pages",
-    "mirador": ROOT / "chalicelib/previews/static/vendor/mirador-4.0.0/dist",
-    "uv": HERE / "viewers/universalviewer/dist",
-    "openseadragon": ROOT / "chalicelib/previews/static/vendor/openseadragon-6.1.1",
-}
 SHAPES = [(1200, 1600), (3000, 2000), (4032, 3024), (6000, 4000)]
 VIEWPORT = {"width": 1600, "height": 1000}
 IMAGE_REQUEST = re.compile(
@@ -48,30 +37,10 @@ IMAGE_REQUEST = re.compile(
 SETTLE_SECONDS = 60
 
 
-class _SiteHandler(SimpleHTTPRequestHandler):
-    def translate_path(self, path: str) -> str:
-        top, _, rest = unquote(urlsplit(path).path).lstrip("/").partition("/")
-        root = SITE.get(top)
-        if root is None or ".." in rest.split("/"):
-            return str(HERE / "missing")
-        return str(root / rest)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    for name in ("mirador", "uv"):
-        if not SITE[name].is_dir() or not any(SITE[name].iterdir()):
-            pytest.fail(f"{SITE[name]} is empty: run `make pytest` (web/build.sh, tests/setup.sh) first")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_SiteHandler))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="viewer-site", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with viewer_site() as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def photo(width: int, height: int) -> bytes:

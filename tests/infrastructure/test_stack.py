@@ -320,8 +320,11 @@ def test_cloudfront_caches_iiif_by_path_and_accept_and_passes_everything_else_th
     assert iiif["Compress"] and default["Compress"]
     [policy] = resources_of(dev, "AWS::CloudFront::CachePolicy").values()
     key = policy["Properties"]["CachePolicyConfig"]["ParametersInCacheKeyAndForwardedToOrigin"]
-    assert key["HeadersConfig"]["Headers"] == ["Accept", "Authorization", "Sec-Fetch-Site"]
-    assert key["CookiesConfig"] == {"CookieBehavior": "whitelist", "Cookies": ["vellum_session"]}
+    assert key["HeadersConfig"]["Headers"] == ["Accept", "Authorization", "Sec-Fetch-Site", "Origin"]
+    assert key["CookiesConfig"] == {
+        "CookieBehavior": "whitelist",
+        "Cookies": ["vellum_session", "vellum_access"],
+    }
     assert key["QueryStringsConfig"]["QueryStringBehavior"] == "none"
     assert key["EnableAcceptEncodingGzip"] and key["EnableAcceptEncodingBrotli"]
     assert policy["Properties"]["CachePolicyConfig"]["MaxTTL"] == 365 * 86400

@@ -655,7 +655,10 @@ def test_iiif_routes_answer_a_viewers_preflight_from_any_origin(api: Client, pat
     )
 
     assert response.status_code == 204
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    # Its own origin, with credentials: a viewer may send the IIIF access cookie (chalicelib.cors).
+    assert response.headers["Access-Control-Allow-Origin"] == "https://viewer.example"
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
+    assert response.headers["Vary"] == "Origin"
     allowed = {name.strip().lower() for name in response.headers["Access-Control-Allow-Headers"].split(",")}
     assert {"authorization", "accept"} <= allowed
     assert "GET" in response.headers["Access-Control-Allow-Methods"]

@@ -3,6 +3,7 @@ import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import "./console.css";
 import { call, onSignInEnded, setToken, signedIn } from "./api.js";
+import { AccessSignIn } from "./access.jsx";
 import { forgetUploads } from "./files.jsx";
 import { NewRecord, RecordView, Records } from "./records.jsx";
 import { useRoute } from "./router.js";
@@ -59,8 +60,4 @@ function App() {
   );
 }
 
-createRoot(root).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
-);
+createRoot(root).render(<StrictMode>{config.access ? <AccessSignIn config={config} /> : <App />}</StrictMode>);

@@ -9,7 +9,8 @@ import { Problem } from "./ui.jsx";
 // knows. The token itself is never stored.
 const PENDING = "vellum.sign-in";
 
-// Where the provider sends the person back: the console itself, as registered with the provider.
+// Where the provider sends the person back: this page itself (the console, or the IIIF access
+// service), as registered with the provider.
 function redirectUri() {
   return window.location.origin + window.location.pathname;
 }
@@ -21,7 +22,7 @@ function provider(oidc) {
 async function startSignIn(oidc) {
   const verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState(); // a callback this tab did not ask for is refused
-  sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state, back: window.location.hash }));
+  sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state, back: window.location.search + window.location.hash }));
   const url = new URL(oidc.authorize);
   url.search = new URLSearchParams({
     response_type: "code",
