@@ -53,6 +53,22 @@ class VellumStack(cdk.Stack):
                 ("console_client_id", "ConsoleClientId", "The console's client id (a public client)"),
             )
         }
+        # The IIIF Authorization Flow (docs/iiif-auth.md): which viewers' origins its token
+        # services answer, and how its access service behaves.
+        iiif_auth_origins = cdk.CfnParameter(
+            self,
+            "IiifAuthOrigins",
+            type="CommaDelimitedList",
+            default="*",
+            description="Origins of the IIIF viewers that may show restricted images (*: any)",
+        )
+        iiif_access_profile = cdk.CfnParameter(
+            self,
+            "IiifAccessProfile",
+            default="active",
+            allowed_values=["active", "kiosk", "external"],
+            description="The IIIF access service's profile: active (a sign-in window), kiosk or external",
+        )
         alarm_email = cdk.CfnParameter(
             self, "AlarmEmail", default="", description="An address the alarms are mailed to (empty: none)"
         )
@@ -71,9 +87,9 @@ class VellumStack(cdk.Stack):
             variable("roles_claim"): roles_claim.value_as_string,
             variable("admin_role"): admin_role.value_as_string,
             # The settings read a JSON list.
-            variable("cors_origins"): cdk.Fn.join(
-                "", ['["', cdk.Fn.join('","', cors_origins.value_as_list), '"]']
-            ),
+            variable("cors_origins"): json_list(cors_origins),
+            variable("iiif_auth_origins"): json_list(iiif_auth_origins),
+            variable("iiif_access_profile"): iiif_access_profile.value_as_string,
             variable("public_host_header"): PUBLIC_HOST_HEADER,
             **{
                 variable(setting): parameter.value_as_string for setting, parameter in console_sign_in.items()
@@ -118,3 +134,8 @@ class VellumStack(cdk.Stack):
         }
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)
+
+
+def json_list(parameter: cdk.CfnParameter) -> str:
+    """A list parameter as the JSON list the settings read."""
+    return cdk.Fn.join("", ['["', cdk.Fn.join('","', parameter.value_as_list), '"]'])

@@ -125,7 +125,8 @@ def with_services(document: dict[str, Any], services: list[dict[str, Any]]) -> d
 
 
 def valid_origin(origin: str | None) -> bool:
-    return bool(origin) and ORIGIN.fullmatch(str(origin)) is not None
+    """An origin, or one with a trailing slash (as Auth 1.0's own example writes it)."""
+    return bool(origin) and ORIGIN.fullmatch(str(origin).removesuffix("/")) is not None
 
 
 def origin_allowed(origin: str, allowed: list[str]) -> bool:

@@ -144,7 +144,7 @@ def _token_request(*, required: bool) -> tuple[str | None, str]:
         raise BadRequest(
             "The token service needs the viewer's origin, as postMessage names it (https://viewer.example)."
         )
-    return message_id, str(origin or "")
+    return message_id, str(origin or "").removesuffix("/")
 
 
 def _token_for(origin: str) -> tuple[tuple[str, str] | None, tuple[str, int] | None]:

@@ -403,6 +403,17 @@ def test_the_consoles_sign_in_is_three_parameters_left_blank_unless_given(dev: T
         assert variables[f"{ENV_PREFIX}CONSOLE_{setting}"] == {"Ref": name}
 
 
+def test_the_iiif_authorization_flow_answers_any_viewer_unless_told_otherwise(dev: Template) -> None:
+    parameters = dev.to_json()["Parameters"]
+    variables = function(dev, API)["Environment"]["Variables"]
+
+    assert parameters["IiifAuthOrigins"]["Default"] == "*"
+    assert parameters["IiifAccessProfile"]["AllowedValues"] == ["active", "kiosk", "external"]
+    assert variables[f"{ENV_PREFIX}IIIF_ACCESS_PROFILE"] == {"Ref": "IiifAccessProfile"}
+    joined = json.dumps(variables[f"{ENV_PREFIX}IIIF_AUTH_ORIGINS"])
+    assert "IiifAuthOrigins" in joined and '[\\"' in joined
+
+
 def test_cfn_lint_finds_no_error_in_either_stack(assembly: Path) -> None:
     templates = [str(assembly / f"{stack}.template.json") for stack in STACKS.values()]
     result = subprocess.run(

@@ -309,3 +309,11 @@ def test_a_restricted_records_manifest_lists_its_images_unnamed_with_the_service
         "AuthCookieService1",
     }
     assert owner["items"][0]["label"] == {"none": ["secret letter.png"]}
+
+
+def test_an_origin_with_auth_1_0s_trailing_slash_is_posted_to_as_the_origin(api: Client) -> None:
+    cookie = open_access(api)
+
+    message, target = posted(get(api, f"/auth/1/token?messageId=1&origin={VIEWER}/", {"Cookie": cookie}))
+
+    assert target == VIEWER and "accessToken" in message
