@@ -240,3 +240,24 @@ def test_on_another_site_the_token_service_gets_no_cookie_and_says_sign_in_first
     assert status(steps["probe before"]) == 401
     assert steps["token"] == {"type": "AuthAccessTokenError2", "profile": "missingAspect"}
     assert steps["done"] is False
+
+
+def test_the_universal_viewer_4_on_another_origin_signs_in_but_asks_for_tiles_without_the_cookie(
+    chromium_here: Browser, stack: Stack, port: int, restricted: Restricted, tmp_path: Any
+) -> None:
+    page = chromium_here.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    watch = Watch(page, restricted.image)
+    page.goto(f"http://127.0.0.1:{port}/uv/uv.html#?{urlencode({'manifest': restricted.manifest})}")
+    until(watch, ("info", 401), page, tmp_path)
+    page.screenshot(path=tmp_path / "uv-1-prompt.png")
+    confirm = page.locator("a.confirm:visible")
+    expect(confirm).to_have_text("Sign in")
+    before = len(watch.answers)
+    sign_in_in_the_window(page, confirm.click, "alice")
+    until(watch, ("info", 200), page, tmp_path, since=before)  # with the access token
+    until(watch, ("pixels", 401), page, tmp_path, since=before)
+    page.screenshot(path=tmp_path / "uv-2-signed-in.png")
+
+    # UV 4 asks for tiles as anonymous CORS requests (crossOrigin="anonymous"): to another origin
+    # they carry no cookie and no token, and are refused (docs/iiif-auth.md).
+    assert not watch.saw("pixels", 200)
