@@ -160,13 +160,19 @@ function LocalSignIn({ ended, onSignedIn }) {
     <main>
       <h1>Sign in</h1>
       <Ended message={ended} />
-      <p>This is the local stage: sign in as anyone to try Vellum.</p>
+      <p>
+        Vellum keeps files and the records that describe them. This is the local stage: sign in as anyone to try it.
+      </p>
       <form className="sign-in" onSubmit={submit}>
         <label htmlFor="user">User name</label>
         <input id="user" name="user" autoComplete="username" required value={user} onChange={(e) => setUser(e.target.value)} />
         <label className="check">
-          <input type="checkbox" checked={admin} onChange={(e) => setAdmin(e.target.checked)} /> Administrator
+          <input type="checkbox" checked={admin} onChange={(e) => setAdmin(e.target.checked)} aria-describedby="admin-note" />{" "}
+          Administrator
         </label>
+        <p id="admin-note" className="quiet">
+          An administrator may change anything, raise quotas and remove published records.
+        </p>
         <button type="submit">Sign in</button>
       </form>
       <Problem error={error} />
