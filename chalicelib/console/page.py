@@ -53,6 +53,7 @@ def viewer_content_security_policy(data_origin: str) -> str:
             f"img-src 'self' data: blob: {data_origin}",
             "font-src 'self' data:",
             "connect-src 'self'",
+            "frame-src 'self'",  # Mirador frames the IIIF token service for a restricted image
             "base-uri 'none'",
             "form-action 'none'",
             "frame-ancestors 'self'",

@@ -45,4 +45,5 @@ def record_manifest(
             )
         )
     public = record.public_read and record.access.get("files") == "public"
-    return manifest(base, record.id, record.metadata, images, None if public else auth), public
+    restricted = record.public_read and not public  # a draft's images need no sign-in prompt
+    return manifest(base, record.id, record.metadata, images, auth if restricted else None), public

@@ -68,7 +68,9 @@ def info(version: str, identifier: str) -> Response:
     except images.RestrictedImage as refusal:
         source, status, refusal_headers = refusal.source, refusal.status, refusal.headers
     document = images.image_info(source, version, _service_id(version, identifier))
-    if not source.public:
+    # Where anyone may know of the image (a public record's restricted files): a draft's, seen
+    # only by its owners on Vellum's own pages, needs no sign-in prompt in their viewer.
+    if source.listed and not source.public:
         document = auth.with_services(document, _auth_services().services(identifier))
     # 3.0 section 5.1: JSON-LD for clients that ask for it, plain JSON otherwise.
     wants_ld = "application/ld+json" in request.headers.get("accept", "")

@@ -87,7 +87,8 @@ class Console:
         while not self.viewer_images:
             assert time.monotonic() < deadline, ("Mirador asked for no pixels", self.refusals)
             self.page.wait_for_timeout(200)
-        assert all(status == 200 for status, _ in self.viewer_images), self.viewer_images
+        # 304: a restricted image's answers are revalidated each time (private, no-cache).
+        assert all(status in (200, 304) for status, _ in self.viewer_images), self.viewer_images
 
     def sign_in(self, api: str, user: str, admin: bool = False) -> None:
         self.page.goto(f"{api}/")
