@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.iiif.auth import origin_allowed
 from chalicelib.settings import get_settings
 
 EXPOSED_HEADERS = "ETag, Location, X-Request-Id"
@@ -39,11 +40,10 @@ def cors_headers(origin: str | None, path: str = "", caching: str = "") -> dict[
     that a viewer may send the cookie; these answers are never kept by shared caches.
     """
     if path.startswith(ANYWHERE_PATHS):
-        auth_origins = get_settings().iiif_auth_origins
         if (
             caching.startswith("public")
             or not origin
-            or ("*" not in auth_origins and origin not in auth_origins)
+            or not origin_allowed(origin, get_settings().iiif_auth_origins)
         ):
             return {"Access-Control-Allow-Origin": "*"}
         return {

@@ -58,7 +58,8 @@ def authenticate(request: Request) -> Principal:
 
 
 def _bearer(request: Request, authorization: str) -> Principal:
-    if not authorization.strip() or not is_access_token(bearer_token(authorization)):
+    token = bearer_token(authorization) if authorization.strip() else ""
+    if not is_access_token(token):
         return principal_from_authorization(authorization, verifier())
     if not reads_with_access(request.method, request.path):
         raise Unauthorized(
@@ -69,7 +70,7 @@ def _bearer(request: Request, authorization: str) -> Principal:
     # One that has expired, ended or never was reads as anyone's: the image then answers 401 with
     # the services that say how to sign in again, which is what a viewer needs to see.
     try:
-        return access_token_principal(bearer_token(authorization))
+        return access_token_principal(token)
     except Unauthorized:
         return ANONYMOUS
 

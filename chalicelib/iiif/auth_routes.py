@@ -14,6 +14,7 @@ import base64
 import contextlib
 import hashlib
 import json
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -53,7 +54,7 @@ def login() -> Response:
     origin = dict(request.query_params or {}).get("origin")
     access: dict[str, Any] = {"origin": origin if auth.valid_origin(origin) else None}
     # Signed in already (a page reloaded, another viewer): the window says so and closes at once.
-    key = session_key_from_cookies(request.headers.get("cookie"), ACCESS_COOKIE)
+    key = _access_key()
     if key is not None:
         with contextlib.suppress(Unauthorized):
             access["signedInAs"] = access_session_principal(key).sub
@@ -74,37 +75,30 @@ def open_access() -> Response:
 @blueprint.route("/auth/token", methods=["GET"])
 def token2() -> Response:
     message_id, origin = _token_request(required=True)
-    assert message_id is not None
-    refusal, token = _token_for(origin)
-    if refusal:
-        return _message_page(auth.token_error2(message_id, *refusal), origin)
-    assert token is not None
-    return _message_page(auth.token2(message_id, *token), origin)
+    assert message_id is not None  # required: refused (400) without one
+    return _message_page(_token_message(message_id, origin, auth.token2, auth.token_error2), origin)
 
 
 @blueprint.route("/auth/1/token", methods=["GET"])
 def token1() -> Response:
     """1.0's token service: a page for a viewer's frame (with a messageId), else plain JSON."""
     message_id, origin = _token_request(required=False)
+    if message_id is not None:
+        return _message_page(_token_message(message_id, origin, auth.token1, auth.token_error1), origin)
     refusal, token = _token_for(origin)
-    if message_id is None:
-        if refusal is None:
-            assert token is not None
-            return Response(body=auth.token1(None, *token), headers={"Cache-Control": "no-store"})
-        status = 400 if refusal[0] in ("invalidRequest", "invalidOrigin") else 401
-        # 1.0's error object, inside Vellum's own error shape, which every client of the API reads.
-        body = {"status": status, "message": refusal[1], **auth.token_error1(None, *refusal)}
-        return Response(body=body, status_code=status, headers={"Cache-Control": "no-store"})
-    if refusal:
-        return _message_page(auth.token_error1(message_id, *refusal), origin)
-    assert token is not None
-    return _message_page(auth.token1(message_id, *token), origin)
+    if token is not None:
+        return Response(body=auth.token1(None, *token), headers={"Cache-Control": "no-store"})
+    assert refusal is not None
+    status = 400 if refusal[0] in ("invalidRequest", "invalidOrigin") else 401
+    # 1.0's error object, inside Vellum's own error shape, which every client of the API reads.
+    body = {"status": status, "message": refusal[1], **auth.token_error1(None, *refusal)}
+    return Response(body=body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 @blueprint.route("/auth/logout", methods=["GET"])
 def logout() -> Response:
     """End the access session at once, wherever its cookie or tokens went; a page says so."""
-    key = session_key_from_cookies(blueprint.current_request.headers.get("cookie"), ACCESS_COOKIE)
+    key = _access_key()
     if key is not None:
         close_access_session(key)
     body = (
@@ -155,7 +149,7 @@ def _token_for(origin: str) -> tuple[tuple[str, str] | None, tuple[str, int] | N
             "invalidOrigin",
             f"Viewers at {origin} may not show this repository's restricted material.",
         ), None
-    key = session_key_from_cookies(blueprint.current_request.headers.get("cookie"), ACCESS_COOKIE)
+    key = _access_key()
     if key is None:
         # Also what a browser that blocks third-party cookies shows a viewer on another site.
         return ("missingAspect", "Sign in first: the access service opens a window for it."), None
@@ -163,6 +157,24 @@ def _token_for(origin: str) -> tuple[tuple[str, str] | None, tuple[str, int] | N
         return None, issue_access_token(key, settings.iiif_access_token_seconds)
     except Unauthorized:
         return ("expiredAspect", "The sign-in has ended or was signed out: sign in again."), None
+
+
+def _token_message(
+    message_id: str,
+    origin: str,
+    token_message: Callable[[str, str, int], dict[str, Any]],
+    error_message: Callable[[str, str, str], dict[str, Any]],
+) -> dict[str, Any]:
+    """What a token page posts, in its generation's words: the token, or why there is none."""
+    refusal, token = _token_for(origin)
+    if refusal is not None:
+        return error_message(message_id, *refusal)
+    assert token is not None
+    return token_message(message_id, *token)
+
+
+def _access_key() -> str | None:
+    return session_key_from_cookies(blueprint.current_request.headers.get("cookie"), ACCESS_COOKIE)
 
 
 def _message_page(message: dict[str, Any], origin: str) -> Response:
