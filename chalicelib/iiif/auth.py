@@ -187,10 +187,27 @@ def token_error1(message_id: str | None, profile: str, note: str) -> dict[str, A
     return message | ({"messageId": message_id} if message_id is not None else {})
 
 
-def probe_result(status: int) -> dict[str, Any]:
+def probe_result(status: int, substitutes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {"@context": AUTH2_CONTEXT, "type": "AuthProbeResult2", "status": status}
+    if substitutes and status in (401, 403):  # section 5.3.3: only where access would be denied
+        result["substitute"] = substitutes
     if status == 401:
         result |= {"heading": _text("Sign in to see this"), "note": _text("This is restricted material.")}
     elif status == 403:
         result |= {"heading": _text("Restricted"), "note": _text("You may not see this as who you are.")}
     return result
+
+
+def image_substitute(service_id: str, width: int, height: int, longest: int) -> dict[str, Any]:
+    """A lower tier of a restricted image, as a probe result names it (2.0 section 5.3.3): the
+    whole of it as an Image with its own image service, and no Authorization Flow services, as
+    anyone may see it."""
+    return {
+        "id": f"{service_id}/full/max/0/default.jpg",
+        "type": "Image",
+        "format": "image/jpeg",
+        "width": width,
+        "height": height,
+        "label": _text(f"A smaller copy anyone may see, at most {longest} pixels a side"),
+        "service": [{"id": service_id, "type": "ImageService3", "profile": "level2"}],
+    }

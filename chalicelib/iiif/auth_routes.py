@@ -28,11 +28,13 @@ from chalicelib.auth.access import (
 )
 from chalicelib.auth.context import current_principal
 from chalicelib.auth.cookies import ACCESS_COOKIE, access_cookie, session_key_from_cookies
+from chalicelib.auth.principal import Principal
 from chalicelib.console.routes import console_page
 from chalicelib.cors import IIIF_PREFLIGHT_HEADERS, answer_preflights
-from chalicelib.errors import BadRequest, NotFound, Unauthorized
-from chalicelib.iiif import auth
+from chalicelib.errors import BadRequest, NotFound, Unauthorized, VellumError
+from chalicelib.iiif import auth, images
 from chalicelib.iiif.probe import probe_status
+from chalicelib.links import base_url
 from chalicelib.settings import get_settings
 
 blueprint = Blueprint(__name__)
@@ -120,11 +122,25 @@ def logout() -> Response:
 def probe(identifier: str) -> Response:
     """2.0's probe: HTTP 200 with the status the caller would get. Unknown and hidden alike are 404:
     a probe is only there for what anyone may know exists."""
-    status = probe_status(current_principal(), identifier)
+    principal = current_principal()
+    status = probe_status(principal, identifier)
     if status is None:
         raise NotFound("No file or image with this identifier.")
+    substitutes = [] if status == 200 else _substitutes(principal, identifier)
     headers: Headers = {"Content-Type": "application/ld+json", "Cache-Control": "no-store"}
-    return Response(body=json.dumps(auth.probe_result(status)).encode(), headers=headers)
+    return Response(body=json.dumps(auth.probe_result(status, substitutes)).encode(), headers=headers)
+
+
+def _substitutes(principal: Principal, identifier: str) -> list[dict[str, Any]]:
+    """The lower tiers the caller may see instead: a restricted image's degraded copy, if its
+    record offers one."""
+    try:
+        tier = images.find_image(principal, identifier + images.DEGRADED_SUFFIX)
+    except VellumError:
+        return []  # not an image, or no tier below it
+    assert tier.full is not None and tier.full.degraded_size is not None
+    service_id = f"{base_url(blueprint.current_request)}/iiif/3/{tier.identifier}"
+    return [auth.image_substitute(service_id, tier.width, tier.height, tier.full.degraded_size)]
 
 
 def _token_request(*, required: bool) -> tuple[str | None, str]:

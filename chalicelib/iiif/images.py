@@ -38,6 +38,7 @@ from chalicelib.resources import DERIVATIVES_PREFIX, RENDERED_PREFIX
 from chalicelib.settings import get_settings
 
 NOT_AN_IMAGE = "No image with this identifier."
+DEGRADED_SUFFIX = "~degraded"  # "~" is unreserved in a URI path, and no version id holds one
 PENDING_RETRY_SECONDS = 5  # a viewer asks again this soon for an image still being ingested
 TILE_READERS = 16  # S3 reads in parallel when a region is pieced together from stored tiles
 # Above this, a full-resolution answer is pieced together from stored tiles (JPEG, so not quite
@@ -60,6 +61,35 @@ class ImageSource:
     listed: bool = False  # anyone may know it exists (a public record's): refusals say who may see it
     rights: str | None = None  # the licence URI of the record that owns the image, if any
     opaque: bool = True  # no transparency: JPEG tiles hold all of its pixels
+    degraded_size: int | None = None  # anyone may see it scaled to fit this (the record's tiered access)
+    full: ImageSource | None = None  # set on a degraded tier: the image its pixels are scaled from
+
+    @property
+    def degraded_identifier(self) -> str | None:
+        """The identifier of its degraded tier, where anyone may see one instead of it."""
+        offered = self.degraded_size and self.listed and not self.public and self.full is None
+        return f"{self.identifier}{DEGRADED_SUFFIX}" if offered else None
+
+
+def degraded_tier(source: ImageSource) -> ImageSource:
+    """The image scaled down to fit the record's degraded size: an image of its own, with its own
+    identifier (Auth 1.0 section 3.2: each tier its own info.json), that anyone may see."""
+    assert source.degraded_size and source.degraded_identifier
+    factor = min(1.0, source.degraded_size / max(source.width, source.height))
+    return ImageSource(
+        identifier=source.degraded_identifier,
+        file_id=source.file_id,
+        s3_key=source.s3_key,
+        width=max(1, round(source.width * factor)),
+        height=max(1, round(source.height * factor)),
+        levels=0,
+        thumbnails=[],
+        public=True,
+        listed=True,
+        rights=source.rights,
+        opaque=source.opaque,
+        full=source,
+    )
 
 
 class RestrictedImage(VellumError):
@@ -148,14 +178,19 @@ on_access_widened(lambda bucket_id: recent().forget_bucket(bucket_id))
 
 def find_image(principal: Principal, identifier: str) -> ImageSource:
     """The image an identifier names, if ``principal`` may see it (404 alike for hidden and missing)."""
+    full_identifier = identifier.removesuffix(DEGRADED_SUFFIX)
     cache = recent()
     with cache.lock:
-        found = cache.images.get(identifier)
+        found = cache.images.get(full_identifier)
     if found is None:
-        found = _look_up(identifier)
+        found = _look_up(full_identifier)
         if found.source and found.source.levels:  # ingest is done with it: only access changes now
             with cache.lock:
-                cache.images[identifier] = found
+                cache.images[full_identifier] = found
+    if identifier != full_identifier:
+        if found.source is None or found.source.degraded_identifier != identifier:
+            raise NotFound(NOT_AN_IMAGE)
+        return degraded_tier(found.source)
     try:
         require(principal, Action.OBJECT_READ if found.is_head else Action.OBJECT_READ_VERSION, found.bucket)
     except NotFound:
@@ -204,6 +239,7 @@ def _look_up(identifier: str) -> _Found:
         listed=bool(facts and facts.listed),
         rights=facts.licence if facts else None,
         opaque=image.get("mode") not in ALPHA_MODES,
+        degraded_size=facts.degraded_size if facts else None,
     )
     return _Found(source, bucket, version.is_head)
 
@@ -229,7 +265,7 @@ def plan_pixels(source: ImageSource, request: ImageRequest) -> tuple[str, Callab
     )
 
     def produce() -> bytes | Redirect:
-        key = cache_key(plan)
+        key = _answer_key(source, plan)
         found = _stored(source, key)
         if found is not None:
             body, prefix = found
@@ -248,6 +284,12 @@ def plan_pixels(source: ImageSource, request: ImageRequest) -> tuple[str, Callab
         return body
 
     return canonical_path(request, plan, source.width, source.height), produce
+
+
+def _answer_key(source: ImageSource, plan: ImagePlan) -> str:
+    # A degraded tier's plans are in its own pixels: kept apart from the full image's answers.
+    tier = f"degraded-{source.width}x{source.height}/" if source.full else ""
+    return f"{tier}{cache_key(plan)}"
 
 
 def _stored(source: ImageSource, key: str) -> tuple[bytes, str] | None:
@@ -271,7 +313,24 @@ def _may_store(source: ImageSource, nbytes: int) -> bool:
     return reserve_rendered_bytes(source.file_id, nbytes, settings.iiif_rendered_budget_bytes, period)
 
 
+def _degraded_pixels(tier: ImageSource) -> Image.Image:
+    """A degraded tier's whole image, scaled from the full image once and stored beside its
+    derivatives: every answer of the tier is cut from these pixels and no others."""
+    assert tier.full is not None
+    key = f"degraded-{tier.width}x{tier.height}.png"
+    stored = _made(tier, key)
+    if stored is None:
+        full = tier.full
+        size = (tier.width, tier.height)
+        stored = _render(full, ImagePlan(0, 0, full.width, full.height, *size, 0.0, False, "default", "png"))
+        storage.put_derivative(tier.file_id, key, stored, MEDIA_TYPES["png"])
+        recent().remember(tier.file_id, key, stored)
+    return open_upright(stored, get_settings().max_image_pixels)
+
+
 def _render(source: ImageSource, plan: ImagePlan) -> bytes:
+    if source.full is not None:
+        return render(_degraded_pixels(source), _pixels(plan, 0, 0, 1))
     # Level k holds the source halved k times: use the smallest that still has the pixels asked for.
     shrink = min(plan.w / plan.width, plan.h / plan.height)
     level = 0
@@ -290,8 +349,12 @@ def _render(source: ImageSource, plan: ImagePlan) -> bytes:
     if image is None:
         _check_decodable(source)
         image = open_upright(storage.read_all(source.s3_key), max_pixels)
-    scale = 2**level
-    pixels = Pixels(
+    return render(image, _pixels(plan, left, top, 2**level))
+
+
+def _pixels(plan: ImagePlan, left: int, top: int, scale: int) -> Pixels:
+    """The plan's pixels in an image that starts at (left, top) of the source, shrunk ``scale`` times."""
+    return Pixels(
         region=((plan.x - left) / scale, (plan.y - top) / scale, plan.w / scale, plan.h / scale),
         size=(plan.width, plan.height),
         rotation=plan.rotation,
@@ -299,7 +362,6 @@ def _render(source: ImageSource, plan: ImagePlan) -> bytes:
         quality=plan.quality,
         format=plan.format,
     )
-    return render(image, pixels)
 
 
 def _check_decodable(source: ImageSource) -> None:

@@ -40,7 +40,12 @@ def _caching(source: images.ImageSource) -> str:
     # that signing out, or another person at the same browser, is refused at once.
     if not source.public:
         return "private, no-cache"
-    return f"public, max-age={get_settings().iiif_max_age_seconds}, s-maxage={cdn.SHARED_MAX_AGE}"
+    max_age = get_settings().iiif_max_age_seconds
+    if source.full is not None:
+        # A degraded tier is anyone's while its record is, and withdrawing a record of restricted
+        # files invalidates nothing in the CDN: shared caches keep it no longer than browsers do.
+        return f"public, max-age={max_age}"
+    return f"public, max-age={max_age}, s-maxage={cdn.SHARED_MAX_AGE}"
 
 
 def _profile_link(version: str) -> str:
@@ -67,11 +72,21 @@ def info(version: str, identifier: str) -> Response:
         source = images.find_image(current_principal(), identifier)
     except images.RestrictedImage as refusal:
         source, status, refusal_headers = refusal.source, refusal.status, refusal.headers
+        if source.degraded_identifier:
+            # Auth 1.0 section 3.2: to a lower tier, whose info.json carries the way to sign in.
+            location = f"{_service_id(version, source.degraded_identifier)}/info.json"
+            return Response(
+                body=b"", status_code=302, headers={"Location": location, "Cache-Control": "no-store"}
+            )
     document = images.image_info(source, version, _service_id(version, identifier))
     # Where anyone may know of the image (a public record's restricted files): a draft's, seen
     # only by its owners on Vellum's own pages, needs no sign-in prompt in their viewer.
     if source.listed and not source.public:
         document = auth.with_services(document, _auth_services().services(identifier))
+    elif source.full is not None:
+        # A degraded tier offers 1.0's sign-in, which leads a client back to the full image; not
+        # 2.0's probe, whose client learns of tiers from the full image's probe (2.0 section 7.1).
+        document = auth.with_services(document, [_auth_services().login1()])
     # 3.0 section 5.1: JSON-LD for clients that ask for it, plain JSON otherwise.
     wants_ld = "application/ld+json" in request.headers.get("accept", "")
     # Bytes: to Chalice every body here is binary (chalicelib.api), and JSON-LD is not JSON to it.

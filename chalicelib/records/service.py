@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action as Update
 
@@ -51,6 +51,8 @@ NO_SUCH_RECORD = "No record with this id."
 OWNER_LISTING_KEY = TABLE_KEY | {"gsi1pk", "gsi1sk"}
 PUBLIC_LISTING_KEY = TABLE_KEY | {"gsi2pk", "gsi2sk"}
 FROZEN = "The record is published: its metadata and files cannot change."
+# A degraded image still worth showing (a thumbnail), and well below what a viewer zooms into.
+MIN_DEGRADED_SIZE, MAX_DEGRADED_SIZE = 64, 2048
 
 
 class Access(BaseModel):
@@ -58,6 +60,21 @@ class Access(BaseModel):
 
     record: Literal["public", "restricted"] = "public"
     files: Literal["public", "restricted"] = "public"
+    # Tiered access (IIIF's "degraded" tier): anyone may see a public record's restricted images
+    # scaled to fit this many pixels a side, and signs in for the rest.
+    degraded_size: int | None = Field(default=None, ge=MIN_DEGRADED_SIZE, le=MAX_DEGRADED_SIZE)
+
+    @model_validator(mode="after")
+    def _tiered_only_where_restricted(self) -> Access:
+        if self.degraded_size is not None and not (self.record == "public" and self.files == "restricted"):
+            raise ValueError(
+                "degraded_size is for a public record's restricted files: anyone sees the rest in full, "
+                "or nothing of it."
+            )
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
 
 
 class RecordSpec(BaseModel):
@@ -118,7 +135,7 @@ def create_record(principal: Principal, spec: RecordSpec) -> Record:
     record_id = str(uuid.uuid4())
     bucket = buckets.create_bucket(principal, buckets.NewBucket(), record_id)
     now = clock.now()
-    item = new_record_item(record_id, principal.sub, metadata, bucket.id, spec.access.model_dump(), now)
+    item = new_record_item(record_id, principal.sub, metadata, bucket.id, spec.access.stored(), now)
     try:
         with transaction() as writes:  # once, by its client request token, even if botocore resends it
             writes.save(item, condition=RecordItem.pk.does_not_exist())
@@ -193,7 +210,7 @@ def update_record(principal: Principal, record_id: str, spec: RecordSpec, if_mat
         RecordItem(pk=record_pk(record.id), sk=RECORD_SK),
         [
             RecordItem.metadata.set(metadata),
-            RecordItem.access.set(spec.access.model_dump()),
+            RecordItem.access.set(spec.access.stored()),
             RecordItem.revision_id.add(1),
             RecordItem.updated.set(clock.now()),
         ],
@@ -313,6 +330,7 @@ class PublicFacts:
 
     licence: str | None  # the record's licence, when it names one by URI (what ``rights`` takes)
     listed: bool  # anyone may read the record, so that its files' existence is no secret
+    degraded_size: int | None = None  # anyone may see its restricted images this small (tiered access)
 
 
 def public_facts(record_id: str) -> PublicFacts:
@@ -322,4 +340,6 @@ def public_facts(record_id: str) -> PublicFacts:
         return PublicFacts(None, listed=False)
     licence = (item.metadata or {}).get("license")
     uri = licence if isinstance(licence, str) and licence.startswith(("http://", "https://")) else None
-    return PublicFacts(uri, listed=from_item(item).public_read)
+    record = from_item(item)
+    degraded = record.access.get("degraded_size")
+    return PublicFacts(uri, listed=record.public_read, degraded_size=int(degraded) if degraded else None)
