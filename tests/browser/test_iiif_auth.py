@@ -38,12 +38,9 @@ class Restricted:
     image: str  # the image's IIIF identifier
     pdf: str  # the PDF's version id
 
-    def info(self, stack: Stack) -> str:
-        return f"{stack.api}/iiif/3/{self.image}/info.json"
 
-
-@pytest.fixture(scope="module")
-def restricted(stack: Stack) -> Restricted:
+def publish_restricted(stack: Stack, **access: Any) -> Restricted:
+    """A published public record of a 1200x800 JPEG and a PDF, its files restricted to alice."""
     auth = {"Authorization": f"Bearer {make_token(stack, 'alice')}"}
 
     def call(method: str, path: str, body: Any = None) -> Any:
@@ -51,7 +48,7 @@ def restricted(stack: Stack) -> Restricted:
         assert response.ok, f"{method} {path}: {response.status_code} {response.text}"
         return response.json() if response.content else None
 
-    access = {"record": "public", "files": "restricted"}
+    access = {"record": "public", "files": "restricted", **access}
     record = call("POST", "/records", {"metadata": {"title": "Letters"}, "access": access})
     picture = io.BytesIO()
     Image.new("RGB", (1200, 800), (30, 110, 200)).save(picture, format="JPEG")
@@ -73,6 +70,17 @@ def restricted(stack: Stack) -> Restricted:
     return Restricted(
         record["id"], manifest, canvas["id"], versions["letter.jpg"], versions["transcript.pdf"]
     )
+
+
+@pytest.fixture(scope="module")
+def restricted(stack: Stack) -> Restricted:
+    return publish_restricted(stack)
+
+
+@pytest.fixture(scope="module")
+def tiered(stack: Stack) -> Restricted:
+    """The same, with a degraded copy of its image for anyone: at most 300 pixels a side."""
+    return publish_restricted(stack, degraded_size=300)
 
 
 @pytest.fixture(scope="module")
@@ -105,9 +113,10 @@ class Watch:
         self.image = image
 
     def on_response(self, response: Response) -> None:
-        if f"/iiif/3/{self.image}/" in response.url:
-            kind = "info" if response.url.endswith("/info.json") else "pixels"
-            self.answers.append((kind, response.status))
+        for identifier, tier in ((self.image, ""), (f"{self.image}~degraded", "degraded ")):
+            if f"/iiif/3/{identifier}/" in response.url:
+                kind = "info" if response.url.endswith("/info.json") else "pixels"
+                self.answers.append((tier + kind, response.status))
 
     def saw(self, kind: str, status: int) -> bool:
         return (kind, status) in self.answers
@@ -185,6 +194,31 @@ def until(watch: Watch, answer: tuple[str, int], page: Page, tmp_path: Any, sinc
         page.wait_for_timeout(200)
 
 
+def test_mirador_4_shows_anyone_the_degraded_copy_and_the_owner_the_image(
+    chromium_here: Browser, stack: Stack, port: int, tiered: Restricted, tmp_path: Any
+) -> None:
+    page = chromium_here.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    watch = Watch(page, tiered.image)
+    mirador(page, f"http://127.0.0.1:{port}", tiered)
+
+    until(watch, ("degraded pixels", 200), page, tmp_path)
+    prompt(page, tmp_path)
+    assert watch.saw("info", 302) and watch.saw("degraded info", 200) and not watch.saw("pixels", 200)
+    page.screenshot(path=tmp_path / "tier-1-degraded.png")
+    sign_in_in_the_window(page, page.get_by_role("button", name="Sign in", exact=True).click, "alice")
+    until(watch, ("info", 200), page, tmp_path)  # the full image's, with the access token
+    page.wait_for_timeout(1500)
+    # Mirador 4 keeps the tile source it added (the degraded one) while the canvas stays on screen
+    # (docs/iiif-auth.md): any view change draws the canvas anew, now from the full image.
+    assert not watch.saw("pixels", 200)
+    for view in ("Gallery", "Single"):
+        page.get_by_role("button", name="Window views & thumbnail display").click()
+        page.get_by_role("menuitemradio", name=view).click()
+    until(watch, ("pixels", 200), page, tmp_path)
+    page.screenshot(path=tmp_path / "tier-2-signed-in.png")
+    assert [error for error in watch.errors if "pageerror" in error] == []
+
+
 def test_mirador_4_shows_another_user_that_they_may_not_see_it(
     chromium_here: Browser, port: int, restricted: Restricted, tmp_path: Any
 ) -> None:
@@ -203,7 +237,7 @@ def test_mirador_4_shows_another_user_that_they_may_not_see_it(
 
 def run_auth2_client(browser: Browser, site: str, stack: Stack, restricted: Restricted) -> dict[str, Any]:
     page = browser.new_context().new_page()
-    query = urlencode({"info": restricted.info(stack), "probe": f"{stack.api}/auth/probe/{restricted.pdf}"})
+    query = urlencode({"manifest": restricted.manifest, "probe": f"{stack.api}/auth/probe/{restricted.pdf}"})
     page.goto(f"{site}/pages/auth2.html?{query}")
     page.wait_for_function("() => window.steps.length > 0")
     sign_in_in_the_window(page, page.get_by_role("button", name="Sign in").click, "alice")
@@ -228,6 +262,21 @@ def test_the_auth_2_client_flow_reads_a_restricted_image_and_file(
     assert status(steps["probe after"]) == 200
     assert status(steps["file probe"]) == 200
     assert steps["image"] == 200  # the pixels, by the cookie alone
+    assert steps["done"] is True
+
+
+def test_the_auth_2_client_flow_shows_the_substitute_then_the_image(
+    chromium_here: Browser, stack: Stack, port: int, tiered: Restricted
+) -> None:
+    steps = run_auth2_client(chromium_here, f"http://127.0.0.1:{port}", stack, tiered)
+
+    before = steps["probe before"]
+    assert status(before) == 401
+    [substitute] = before["substitute"]
+    assert substitute["id"] == f"{stack.api}/iiif/3/{tiered.image}~degraded/full/max/0/default.jpg"
+    assert steps["substitute"] == 300  # drawn before signing in: 1200x800 to fit 300 a side
+    assert status(steps["probe after"]) == 200 and "substitute" not in steps["probe after"]
+    assert steps["image"] == 200
     assert steps["done"] is True
 
 
