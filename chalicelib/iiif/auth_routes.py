@@ -34,6 +34,7 @@ from chalicelib.cors import IIIF_PREFLIGHT_HEADERS, answer_preflights
 from chalicelib.errors import BadRequest, NotFound, Unauthorized, VellumError
 from chalicelib.iiif import auth, images
 from chalicelib.iiif.probe import probe_status
+from chalicelib.iiif.pyramid import DEGRADED_SUFFIX
 from chalicelib.links import base_url
 from chalicelib.settings import get_settings
 
@@ -135,7 +136,7 @@ def _substitutes(principal: Principal, identifier: str) -> list[dict[str, Any]]:
     """The lower tiers the caller may see instead: a restricted image's degraded copy, if its
     record offers one."""
     try:
-        tier = images.find_image(principal, identifier + images.DEGRADED_SUFFIX)
+        tier = images.find_image(principal, identifier + DEGRADED_SUFFIX)
     except VellumError:
         return []  # not an image, or no tier below it
     assert tier.full is not None and tier.full.degraded_size is not None

@@ -30,7 +30,15 @@ from chalicelib.files.objects import find_version
 from chalicelib.files.stored import reserve_rendered_bytes, stored_file
 from chalicelib.iiif.geometry import ImagePlan, Limits, canonical_path, plan_image
 from chalicelib.iiif.info import ImageLimits, info_json
-from chalicelib.iiif.pyramid import ALPHA_MODES, alpha_cell_key, cache_key, level_key, tile_plan
+from chalicelib.iiif.pyramid import (
+    ALPHA_MODES,
+    DEGRADED_SUFFIX,
+    alpha_cell_key,
+    cache_key,
+    level_key,
+    thumbnail_plan,
+    tile_plan,
+)
 from chalicelib.iiif.render import MEDIA_TYPES, Pixels, open_upright, render
 from chalicelib.iiif.request import ImageRequest
 from chalicelib.records.service import public_facts
@@ -38,7 +46,6 @@ from chalicelib.resources import DERIVATIVES_PREFIX, RENDERED_PREFIX
 from chalicelib.settings import get_settings
 
 NOT_AN_IMAGE = "No image with this identifier."
-DEGRADED_SUFFIX = "~degraded"  # "~" is unreserved in a URI path, and no version id holds one
 PENDING_RETRY_SECONDS = 5  # a viewer asks again this soon for an image still being ingested
 TILE_READERS = 16  # S3 reads in parallel when a region is pieced together from stored tiles
 # Above this, a full-resolution answer is pieced together from stored tiles (JPEG, so not quite
@@ -75,13 +82,13 @@ def degraded_tier(source: ImageSource) -> ImageSource:
     """The image scaled down to fit the record's degraded size: an image of its own, with its own
     identifier (Auth 1.0 section 3.2: each tier its own info.json), that anyone may see."""
     assert source.degraded_size and source.degraded_identifier
-    factor = min(1.0, source.degraded_size / max(source.width, source.height))
+    scaled = thumbnail_plan(source.width, source.height, source.degraded_size)
     return ImageSource(
         identifier=source.degraded_identifier,
         file_id=source.file_id,
         s3_key=source.s3_key,
-        width=max(1, round(source.width * factor)),
-        height=max(1, round(source.height * factor)),
+        width=scaled.width,
+        height=scaled.height,
         levels=0,
         thumbnails=[],
         public=True,

@@ -42,6 +42,7 @@ def record_manifest(
                 height=int(image["height"]),
                 label=str(label) if named else f"Image {len(images) + 1}",
                 thumbnail=(found.thumbnail[0], found.thumbnail[1]) if found.thumbnail else None,
+                degraded_size=record.degraded_size,
             )
         )
     public = record.public_read and record.access.get("files") == "public"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.iiif.auth import AUTH2_CONTEXT, AuthServices
+from chalicelib.iiif.pyramid import DEGRADED_SUFFIX, thumbnail_plan
 
 CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 
@@ -21,6 +22,7 @@ class CanvasImage:
     height: int
     label: str
     thumbnail: tuple[int, int] | None
+    degraded_size: int | None = None  # restricted, with a copy anyone may see (tiered access)
 
 
 def _language_map(text: str) -> dict[str, list[str]]:
@@ -72,6 +74,14 @@ def _canvas(
         service[0]["service"] = auth.services(image.identifier)
     canvas_id = f"{manifest_id}/canvas/{number}"
     thumb_w, thumb_h = image.thumbnail or (image.width, image.height)
+    thumb_service, thumb_service_id = service, service_id
+    if auth is not None and image.degraded_size:
+        # From the copy anyone may see: a viewer's thumbnails then show for everyone.
+        thumb_service_id = f"{service_id}{DEGRADED_SUFFIX}"
+        thumb_service = [{"id": thumb_service_id, "type": "ImageService3", "profile": "level2"}]
+        tier = thumbnail_plan(image.width, image.height, image.degraded_size)
+        if max(thumb_w, thumb_h) > max(tier.width, tier.height):
+            thumb_w, thumb_h = tier.width, tier.height
     return {
         "id": canvas_id,
         "type": "Canvas",
@@ -80,12 +90,12 @@ def _canvas(
         "height": image.height,
         "thumbnail": [
             {
-                "id": f"{service_id}/full/{thumb_w},{thumb_h}/0/default.jpg",
+                "id": f"{thumb_service_id}/full/{thumb_w},{thumb_h}/0/default.jpg",
                 "type": "Image",
                 "format": "image/jpeg",
                 "width": thumb_w,
                 "height": thumb_h,
-                "service": service,
+                "service": thumb_service,
             }
         ],
         "items": [

@@ -23,6 +23,10 @@ from chalicelib.iiif.render import normalised
 LEVEL_QUALITY = 92  # levels are sources for further scaling: keep them close to the original
 TILE_QUALITY = 85
 
+# A degraded tier's identifier is its image's with this after it: "~" is unreserved in a URI
+# path, and no version id holds one.
+DEGRADED_SUFFIX = "~degraded"
+
 
 def cache_key(plan: ImagePlan) -> str:
     """The pixels a plan asks for, as one string: the same for every request (3.0 or 2.1) that

@@ -92,7 +92,7 @@ class Record:
     revision_id: int
     state: RecordState
     bucket_id: str
-    access: dict[str, str]
+    access: dict[str, Any]
     created: datetime
     updated: datetime
     publication_date: str | None
@@ -103,6 +103,12 @@ class Record:
     @property
     def owners(self) -> frozenset[str]:
         return frozenset({self.owner})
+
+    @property
+    def degraded_size(self) -> int | None:
+        """How small anyone may see its restricted images (Access.degraded_size), if at all."""
+        size = self.access.get("degraded_size")
+        return int(size) if size else None
 
     @property
     def public_read(self) -> bool:
@@ -341,5 +347,4 @@ def public_facts(record_id: str) -> PublicFacts:
     licence = (item.metadata or {}).get("license")
     uri = licence if isinstance(licence, str) and licence.startswith(("http://", "https://")) else None
     record = from_item(item)
-    degraded = record.access.get("degraded_size")
-    return PublicFacts(uri, listed=record.public_read, degraded_size=int(degraded) if degraded else None)
+    return PublicFacts(uri, listed=record.public_read, degraded_size=record.degraded_size)

@@ -157,3 +157,23 @@ def test_no_tier_is_there_where_the_record_offers_none(api: Client, pump: Any) -
     # A draft's owner sees the draft's image itself; nobody else learns it exists.
     assert get(api, f"/iiif/3/{unpublished}/info.json", ALICE).status_code == 200
     assert get(api, f"/iiif/3/{unpublished}/info.json").status_code == 404
+
+
+def test_the_manifest_shows_everyone_thumbnails_from_the_degraded_copy(api: Client, pump: Any) -> None:
+    made = tiered_record(api, pump)
+    manifest = json.loads(get(api, f"/iiif/presentation/{made['record']['id']}/manifest").body)
+
+    [canvas] = manifest["items"]
+    [thumbnail] = canvas["thumbnail"]
+    tier = f"http://localhost/iiif/3/{made['image']}{DEGRADED}"
+    assert thumbnail["id"].startswith(f"{tier}/full/")
+    assert thumbnail["service"] == [{"id": tier, "type": "ImageService3", "profile": "level2"}]
+    assert max(thumbnail["width"], thumbnail["height"]) <= 300
+    shown = pixels(get(api, thumbnail["id"].removeprefix("http://localhost")))
+    assert shown.size == (thumbnail["width"], thumbnail["height"])
+    assert manifest["thumbnail"] == canvas["thumbnail"]
+    # What the canvas paints stays the full image, with the way to sign in for it.
+    body = canvas["items"][0]["items"][0]["body"]
+    [image_service] = body["service"]
+    assert image_service["id"] == f"http://localhost/iiif/3/{made['image']}"
+    assert "AuthProbeService2" in services_of(image_service)
