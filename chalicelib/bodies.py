@@ -62,7 +62,11 @@ def parse_body(model: type[Body], request: Request, *, allow_empty: bool = False
         return model.model_validate(data)
     except ValidationError as exc:
         errors = [
-            FieldError(".".join(str(part) for part in error["loc"]) or "body", error["msg"])
+            # A model's own checks raise ValueError, which pydantic prefixes: the sentence is ours.
+            FieldError(
+                ".".join(str(part) for part in error["loc"]) or "body",
+                str(error["msg"]).removeprefix("Value error, "),
+            )
             for error in exc.errors()
         ]
         raise BadRequest("The body is invalid.", errors) from None

@@ -374,3 +374,38 @@ def test_a_depositor_signs_in_and_takes_a_record_from_form_to_published(
         ("POST", f"/records/{published}/publish"),  # no file yet
     ], alice.refusals
     assert bob.refusals == [("GET", f"/records/{removed}", 410)], bob.refusals
+
+
+def test_a_depositor_chooses_who_may_see_the_record_and_offers_a_smaller_copy(
+    stack: Stack, people: dict[str, Console]
+) -> None:
+    alice = people["alice"]
+    page = alice.page
+    alice.sign_in(stack.api, "alice")
+    page.get_by_role("button", name="New record").click()
+    page.get_by_label("title").fill("Embargoed maps")
+    page.get_by_role("button", name="Create record").click()
+    expect(page.get_by_role("heading", name="Embargoed maps")).to_be_visible()
+    record = page.url.rsplit("/", 1)[1]
+
+    files = page.get_by_role("group", name="Who may see its files")
+    files.get_by_label("Its owners only").check()
+    copy = page.get_by_label("Let anyone see its images scaled down, also in IIIF viewers")
+    copy.check()
+    page.get_by_label("At most this many pixels a side (64 to 2048)").fill("300")
+    alice.accessible()
+    page.get_by_role("button", name="Save access").click()
+    expect(page.locator("form.access").get_by_role("status")).to_have_text("Saved.")
+    token = {"Authorization": f"Bearer {make_token(stack, 'alice')}"}
+    saved = requests.get(f"{stack.api}/records/{record}", headers=token, timeout=30).json()
+    assert saved["access"] == {"record": "public", "files": "restricted", "degraded_size": 300}
+
+    # A copy means nothing where nobody but the owners sees the record: it is not offered then.
+    seen_by = page.get_by_role("group", name="Who may see the record, once published")
+    seen_by.get_by_label("Its owners only").check()
+    expect(copy).to_be_hidden()
+    page.get_by_role("button", name="Save access").click()
+    expect(page.locator("form.access").get_by_role("status")).to_have_text("Saved.")
+    saved = requests.get(f"{stack.api}/records/{record}", headers=token, timeout=30).json()
+    assert saved["access"] == {"record": "restricted", "files": "restricted"}
+    assert alice.problems == []

@@ -3,6 +3,7 @@ import { useState } from "react";
 import Form from "@rjsf/core";
 import { ApiError, call } from "./api.js";
 import { Files } from "./files.jsx";
+import { AccessForm, accessSummary } from "./record-access.jsx";
 import { go } from "./router.js";
 import { CopyLink, Problem, title, useAction, useLoad } from "./ui.jsx";
 import validator, { errorSchema } from "./validator.js";
@@ -247,6 +248,12 @@ export function RecordView({ id, me }) {
             </div>
           ))}
         </dl>
+      )}
+      <h2>Access</h2>
+      {mine && record.state === "draft" ? (
+        <AccessForm record={record} onSaved={reload} />
+      ) : (
+        <p>{accessSummary(record.access)}</p>
       )}
       {mine && record.state === "draft" && (
         <form className="danger" onSubmit={remove}>
