@@ -310,3 +310,19 @@ def test_the_universal_viewer_4_on_another_origin_signs_in_but_asks_for_tiles_wi
     # UV 4 asks for tiles as anonymous CORS requests (crossOrigin="anonymous"): to another origin
     # they carry no cookie and no token, and are refused (docs/iiif-auth.md).
     assert not watch.saw("pixels", 200)
+
+
+def test_the_universal_viewer_4_on_another_origin_shows_anyone_the_degraded_copy(
+    chromium_here: Browser, port: int, tiered: Restricted, tmp_path: Any
+) -> None:
+    page = chromium_here.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    watch = Watch(page, tiered.image)
+    page.goto(f"http://127.0.0.1:{port}/uv/uv.html#?{urlencode({'manifest': tiered.manifest})}")
+
+    # The tier is anyone's, so UV's anonymous tile requests get it; the sign-in stays offered.
+    until(watch, ("degraded pixels", 200), page, tmp_path)
+    assert watch.saw("info", 302) and watch.saw("degraded info", 200)
+    page.screenshot(path=tmp_path / "uv-tier.png")
+    # UV's bar for a degraded resource: the login service's label, with its own Sign in button.
+    expect(page.get_by_text("Sign in at 127.0.0.1:").first).to_be_visible()
+    assert not watch.saw("pixels", 200)
