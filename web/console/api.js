@@ -54,3 +54,10 @@ export async function call(method, path, body, extraHeaders = {}) {
   }
   return data;
 }
+
+// A draft's metadata and access are written together: the change given over what the record has,
+// refused (412) if someone saved since this revision.
+export function saveDraft(record, change) {
+  const body = { metadata: record.metadata, access: record.access, ...change };
+  return call("PUT", `/records/${record.id}`, body, { "If-Match": `"${record.revision_id}"` });
+}

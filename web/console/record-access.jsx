@@ -1,6 +1,6 @@
 // Who may see a record and its files: chosen on the draft, fixed once it is published.
 import { useState } from "react";
-import { ApiError, call } from "./api.js";
+import { ApiError, saveDraft } from "./api.js";
 import { Problem } from "./ui.jsx";
 
 const WHO = { public: "Anyone", restricted: "Its owners only" };
@@ -43,8 +43,7 @@ export function AccessForm({ record, onSaved }) {
     const chosen = { record: access.record, files: access.files };
     if (offersTier && tiered) chosen.degraded_size = Number(size);
     try {
-      const revision = { "If-Match": `"${record.revision_id}"` }; // refused if someone saved since
-      await call("PUT", `/records/${record.id}`, { metadata: record.metadata, access: chosen }, revision);
+      await saveDraft(record, { access: chosen });
       setSaved(true);
       onSaved();
     } catch (failure) {

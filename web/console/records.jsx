@@ -1,7 +1,7 @@
 // Records: the lists, the schema form, and one record with its files, images and versions.
 import { useState } from "react";
 import Form from "@rjsf/core";
-import { ApiError, call } from "./api.js";
+import { ApiError, call, saveDraft } from "./api.js";
 import { Files } from "./files.jsx";
 import { AccessForm, accessSummary } from "./record-access.jsx";
 import { go } from "./router.js";
@@ -234,8 +234,7 @@ export function RecordView({ id, me }) {
           initial={record.metadata}
           saveLabel="Save"
           onSave={async (metadata) => {
-            const revision = { "If-Match": `"${record.revision_id}"` }; // refused if someone saved since
-            await call("PUT", `/records/${id}`, { metadata, access: record.access }, revision);
+            await saveDraft(record, { metadata });
             reload();
           }}
         />
