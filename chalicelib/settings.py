@@ -94,6 +94,18 @@ class Settings(BaseSettings):
     integrity_batch_size: int = Field(default=50, ge=1, le=1_000)
     # Images above this many pixels are refused at ingest (decompression bombs among them).
     max_image_pixels: int = Field(default=500_000_000, ge=1)
+    # Multi-page files (PDFs, multi-page TIFFs): each page becomes an image of its own. A PDF page
+    # is rendered with its longest side at pdf_page_pixels, never finer than pdf_max_dpi; files
+    # with more pages, or more pixels in all their pages, are refused (a PDF can declare a
+    # million pages in a few kilobytes). Ingest makes pages_per_batch pages per queue message, so
+    # a long document fans out over several functions; a page that takes longer than
+    # page_render_seconds to render is refused (a hostile PDF can make PDFium loop).
+    pdf_page_pixels: int = Field(default=3_000, ge=256, le=12_000)
+    pdf_max_dpi: int = Field(default=400, ge=36, le=1_200)
+    max_pages: int = Field(default=2_000, ge=1, le=10_000)
+    max_document_pixels: int = Field(default=20_000_000_000, ge=1)
+    pages_per_batch: int = Field(default=20, ge=1, le=500)
+    page_render_seconds: int = Field(default=60, ge=1, le=600)
 
     # IIIF: the largest image one request may ask for (maxWidth/maxHeight/maxArea in info.json),
     # and the tile size viewers are offered.

@@ -22,6 +22,7 @@ from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
     NumberAttribute,
+    NumberSetAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
@@ -253,6 +254,10 @@ class FileItem(_FilesTable):
     # For images: how many downscaled levels ingest stored (0: none yet), and its thumbnails' sizes.
     levels = NumberAttribute(default=0)
     thumbnails = JSONAttribute(null=True)
+    # For multi-page files (PDFs, multi-page TIFFs): each page's [width, height] as served, and
+    # the pages whose derivatives are stored (a set: a batch done twice counts once).
+    pages = JSONAttribute(null=True)
+    pages_done = NumberSetAttribute(null=True)
     # Bytes of IIIF answers rendered on demand and stored since rendered_since (a budget per period).
     rendered_bytes = NumberAttribute(default=0)
     rendered_since = UTCDateTimeAttribute(null=True)

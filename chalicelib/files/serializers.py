@@ -103,6 +103,8 @@ def object_meta_json(version: ObjectVersion, stored: StoredFile | None, base: st
         ingest["image"] = {"width": stored.image["width"], "height": stored.image["height"]}
     if stored.thumbnail:
         ingest["thumbnail"] = stored.thumbnail
+    if stored.pages:
+        ingest["pages"] = {"done": len(stored.pages_stored), "total": len(stored.pages)}
     if stored.viewable_image:
         body["links"].update(iiif_links(base, version.version_id, stored.viewable_image, stored.thumbnail))
     checked = timestamp(stored.last_check_at) if stored.last_check_at else None

@@ -48,6 +48,8 @@ class StoredFile:
     last_check_at: datetime | None
     last_check: bool | None  # None: not checked yet
     overwrite_undone_at: datetime | None = None  # when bytes landing on the recorded ones were undone
+    pages: list[list[int]] | None = None  # a multi-page file's pages, [width, height] each
+    pages_stored: frozenset[int] = frozenset()  # the pages (from 1) whose derivatives are stored
 
     @property
     def viewable_image(self) -> dict[str, Any] | None:
@@ -80,6 +82,8 @@ def _from_item(item: FileItem) -> StoredFile:
         last_check_at=item.last_check_at,
         last_check=item.last_check,
         overwrite_undone_at=item.overwrite_undone_at,
+        pages=[list(size) for size in item.pages] if item.pages else None,
+        pages_stored=frozenset(int(page) for page in item.pages_done or ()),
     )
 
 
@@ -163,11 +167,19 @@ def release_ingest(file_id: str, claimed: datetime) -> None:
             raise
 
 
-def record_identity(file_id: str, sniffed_type: str, image: dict[str, Any] | None) -> None:
-    """What the bytes are (and, for an image, its facts); done comes with the last derivative."""
+def record_identity(
+    file_id: str,
+    sniffed_type: str,
+    image: dict[str, Any] | None,
+    pages: list[list[int]] | None = None,
+) -> None:
+    """What the bytes are (and, for an image, its facts: a multi-page file's are its first page's,
+    with every page's size); done comes with the last derivative."""
     actions: list[Action] = [FileItem.sniffed_type.set(sniffed_type)]
     if image is not None:
         actions.append(FileItem.image.set(image))
+    if pages is not None:
+        actions.append(FileItem.pages.set(pages))
     _item(file_id).update(actions=actions, condition=FileItem.pk.exists())
 
 
@@ -186,6 +198,26 @@ def record_ingest_failure(file_id: str, reason: str, sniffed_type: str | None = 
 def record_derivatives(file_id: str, levels: int, thumbnails: list[list[int]]) -> None:
     """The image's derivatives are stored: its level count (source included) and thumbnail sizes."""
     _item(file_id).update(actions=[FileItem.levels.set(levels), FileItem.thumbnails.set(thumbnails)])
+
+
+def record_pages_done(file_id: str, pages: list[int]) -> int | None:
+    """Count ``pages`` of a multi-page file as stored; how many are, or None if its ingest has
+    ended meanwhile (done, or refused). Progress keeps the ingest from being overdue for another
+    lease, so a long document is not announced again while its batches are still being made."""
+    item = _item(file_id)
+    try:
+        item.update(
+            actions=[
+                FileItem.pages_done.add(set(pages)),
+                FileItem.gsi2sk.set(_due_at(file_id, clock.now() + INGEST_LEASE)),
+            ],
+            condition=FileItem.ingested_at.does_not_exist() & (FileItem.ingest != IngestState.FAILED),
+        )
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return None
+        raise
+    return len(item.pages_done or ())
 
 
 def reserve_rendered_bytes(file_id: str, nbytes: int, budget: int, period: timedelta) -> bool:

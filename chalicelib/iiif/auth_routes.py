@@ -33,8 +33,8 @@ from chalicelib.console.routes import console_page
 from chalicelib.cors import IIIF_PREFLIGHT_HEADERS, answer_preflights
 from chalicelib.errors import BadRequest, NotFound, Unauthorized, VellumError
 from chalicelib.iiif import auth, images
+from chalicelib.iiif.identifiers import DEGRADED_SUFFIX
 from chalicelib.iiif.probe import probe_status
-from chalicelib.iiif.pyramid import DEGRADED_SUFFIX
 from chalicelib.links import base_url
 from chalicelib.settings import get_settings
 

@@ -29,14 +29,17 @@ from chalicelib.files.models import IngestState
 from chalicelib.files.objects import find_version
 from chalicelib.files.stored import reserve_rendered_bytes, stored_file
 from chalicelib.iiif.geometry import ImagePlan, Limits, canonical_path, plan_image
+from chalicelib.iiif.identifiers import DEGRADED_SUFFIX, ImageIdentifier, parse_identifier
 from chalicelib.iiif.info import ImageLimits, info_json
 from chalicelib.iiif.pyramid import (
     ALPHA_MODES,
-    DEGRADED_SUFFIX,
     alpha_cell_key,
     cache_key,
+    level_count,
     level_key,
+    page_prefix,
     thumbnail_plan,
+    thumbnail_sizes,
     tile_plan,
 )
 from chalicelib.iiif.render import MEDIA_TYPES, Pixels, open_upright, render
@@ -70,6 +73,11 @@ class ImageSource:
     opaque: bool = True  # no transparency: JPEG tiles hold all of its pixels
     degraded_size: int | None = None  # anyone may see it scaled to fit this (the record's tiered access)
     full: ImageSource | None = None  # set on a degraded tier: the image its pixels are scaled from
+    prefix: str = ""  # a page's: where its derivatives are, its own pixels (level 0) among them
+
+    def key(self, name: str) -> str:
+        """The name of one of its derivatives, among those of its file."""
+        return f"{self.prefix}{name}"
 
     @property
     def degraded_identifier(self) -> str | None:
@@ -96,6 +104,7 @@ def degraded_tier(source: ImageSource) -> ImageSource:
         rights=source.rights,
         opaque=source.opaque,
         full=source,
+        prefix=source.prefix,
     )
 
 
@@ -185,16 +194,18 @@ on_access_widened(lambda bucket_id: recent().forget_bucket(bucket_id))
 
 def find_image(principal: Principal, identifier: str) -> ImageSource:
     """The image an identifier names, if ``principal`` may see it (404 alike for hidden and missing)."""
-    full_identifier = identifier.removesuffix(DEGRADED_SUFFIX)
+    named = parse_identifier(identifier)
+    if named is None:
+        raise NotFound(NOT_AN_IMAGE)
     cache = recent()
     with cache.lock:
-        found = cache.images.get(full_identifier)
+        found = cache.images.get(named.full)
     if found is None:
-        found = _look_up(full_identifier)
+        found = _look_up(named)
         if found.source and found.source.levels:  # ingest is done with it: only access changes now
             with cache.lock:
-                cache.images[full_identifier] = found
-    if identifier != full_identifier:
+                cache.images[named.full] = found
+    if named.degraded:
         if found.source is None or found.source.degraded_identifier != identifier:
             raise NotFound(NOT_AN_IMAGE)
         return degraded_tier(found.source)
@@ -216,8 +227,8 @@ def find_image(principal: Principal, identifier: str) -> ImageSource:
     return found.source
 
 
-def _look_up(identifier: str) -> _Found:
-    version = find_version(identifier)
+def _look_up(named: ImageIdentifier) -> _Found:
+    version = find_version(named.version_id)
     if version is None or version.file_id is None:
         raise NotFound(NOT_AN_IMAGE)
     bucket = load_bucket(version.bucket_id)
@@ -226,6 +237,8 @@ def _look_up(identifier: str) -> _Found:
     stored = stored_file(version.file_id)
     if stored is None:
         raise NotFound(NOT_AN_IMAGE)
+    if named.page is not None and not (stored.pages and named.page <= len(stored.pages)):
+        raise NotFound(NOT_AN_IMAGE)  # no such page (a still image has none)
     image = stored.viewable_image
     if image is None:
         sniffed = stored.sniffed_type
@@ -234,14 +247,29 @@ def _look_up(identifier: str) -> _Found:
         )
         return _Found(None, bucket, version.is_head, pending)
     facts = public_facts(bucket.record_id) if bucket.record_id else None
+    width, height, levels, thumbnails = (
+        int(image["width"]),
+        int(image["height"]),
+        stored.levels,
+        stored.thumbnails,
+    )
+    prefix = ""
+    if stored.pages:  # ingest made each page as it would a still image (chalicelib.ingest.pages)
+        page = named.page or 1
+        width, height = stored.pages[page - 1]
+        settings = get_settings()
+        levels = level_count(width, height, settings.iiif_tile_size)
+        thumbnails = thumbnail_sizes(width, height, settings.thumbnail_sizes)
+        prefix = page_prefix(page)
     source = ImageSource(
-        identifier=identifier,
+        identifier=named.full,
         file_id=stored.id,
         s3_key=stored.s3_key,
-        width=int(image["width"]),
-        height=int(image["height"]),
-        levels=stored.levels,
-        thumbnails=stored.thumbnails,
+        width=width,
+        height=height,
+        levels=levels,
+        thumbnails=thumbnails,
+        prefix=prefix,
         public=bucket.public_read and version.is_head,
         listed=bool(facts and facts.listed),
         rights=facts.licence if facts else None,
@@ -296,7 +324,7 @@ def plan_pixels(source: ImageSource, request: ImageRequest) -> tuple[str, Callab
 def _answer_key(source: ImageSource, plan: ImagePlan) -> str:
     # A degraded tier's plans are in its own pixels: kept apart from the full image's answers.
     tier = f"degraded-{source.width}x{source.height}/" if source.full else ""
-    return f"{tier}{cache_key(plan)}"
+    return source.key(f"{tier}{cache_key(plan)}")
 
 
 def _stored(source: ImageSource, key: str) -> tuple[bytes, str] | None:
@@ -324,7 +352,7 @@ def _degraded_pixels(tier: ImageSource) -> Image.Image:
     """A degraded tier's whole image, scaled from the full image once and stored beside its
     derivatives: every answer of the tier is cut from these pixels and no others."""
     assert tier.full is not None
-    key = f"degraded-{tier.width}x{tier.height}.png"
+    key = tier.key(f"degraded-{tier.width}x{tier.height}.png")
     stored = _made(tier, key)
     if stored is None:
         full = tier.full
@@ -343,20 +371,24 @@ def _render(source: ImageSource, plan: ImagePlan) -> bytes:
     level = 0
     while level + 1 < source.levels and 2 ** (level + 1) <= shrink:
         level += 1
-    max_pixels = get_settings().max_image_pixels
     image, (left, top) = None, (0, 0)
     if level:
-        stored = storage.get_derivative(source.file_id, level_key(level, alpha=not source.opaque))
-        if stored is None:
+        image = _level(source, level)
+        if image is None:
             level = 0
-        else:
-            image = open_upright(stored, max_pixels)
     if image is None and source.levels and source.width * source.height > TILES_ABOVE_PIXELS:
         image, (left, top) = _full_resolution_tiles(source, plan) or (None, (0, 0))
+    if image is None and source.prefix:  # a page: its own pixels are a derivative, not its file
+        image = _level(source, 0)
     if image is None:
         _check_decodable(source)
-        image = open_upright(storage.read_all(source.s3_key), max_pixels)
+        image = open_upright(storage.read_all(source.s3_key), get_settings().max_image_pixels)
     return render(image, _pixels(plan, left, top, 2**level))
+
+
+def _level(source: ImageSource, level: int) -> Image.Image | None:
+    stored = storage.get_derivative(source.file_id, source.key(level_key(level, alpha=not source.opaque)))
+    return None if stored is None else open_upright(stored, get_settings().max_image_pixels)
 
 
 def _pixels(plan: ImagePlan, left: int, top: int, scale: int) -> Pixels:
@@ -395,10 +427,11 @@ def _full_resolution_tiles(
     cells = [(column, row) for row in rows for column in columns]
     if source.opaque:
         keys = [
-            cache_key(tile_plan(source.width, source.height, tile, 1, column, row)) for column, row in cells
+            source.key(cache_key(tile_plan(source.width, source.height, tile, 1, column, row)))
+            for column, row in cells
         ]
     else:
-        keys = [alpha_cell_key(column, row) for column, row in cells]
+        keys = [source.key(alpha_cell_key(column, row)) for column, row in cells]
 
     with ThreadPoolExecutor(min(len(keys), TILE_READERS)) as pool:
         bodies = list(pool.map(functools.partial(_made, source), keys))

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.iiif.auth import AUTH2_CONTEXT, AuthServices
-from chalicelib.iiif.pyramid import DEGRADED_SUFFIX, thumbnail_plan
+from chalicelib.iiif.identifiers import DEGRADED_SUFFIX
+from chalicelib.iiif.pyramid import thumbnail_plan
 
 CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 

@@ -23,10 +23,6 @@ from chalicelib.iiif.render import normalised
 LEVEL_QUALITY = 92  # levels are sources for further scaling: keep them close to the original
 TILE_QUALITY = 85
 
-# A degraded tier's identifier is its image's with this after it: "~" is unreserved in a URI
-# path, and no version id holds one.
-DEGRADED_SUFFIX = "~degraded"
-
 
 def cache_key(plan: ImagePlan) -> str:
     """The pixels a plan asks for, as one string: the same for every request (3.0 or 2.1) that
@@ -67,6 +63,11 @@ def thumbnail_plans(width: int, height: int, sides: list[int]) -> list[ImagePlan
     return [plan for plan in plans if plan.width < width]
 
 
+def thumbnail_sizes(width: int, height: int, sides: list[int]) -> list[list[int]]:
+    """The [width, height] of each thumbnail ingest makes of an image this size."""
+    return [[plan.width, plan.height] for plan in thumbnail_plans(width, height, sides)]
+
+
 # An image that may have transparency (by its mode) also gets its levels, and its full-resolution
 # grid, in PNG (JPEG has no alpha) under these keys, so no answer of it needs the whole source
 # decoded either.
@@ -75,7 +76,20 @@ ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA", "P"})  # a palette ma
 
 
 def level_key(index: int, *, alpha: bool = False) -> str:
+    """Level ``index`` of the pyramid: the source halved that many times. Level 0, the source's
+    pixels, is stored only for pages, whose source is not an image (a PDF)."""
     return f"{ALPHA_PREFIX if alpha else ''}level/{index}"
+
+
+def page_prefix(number: int) -> str:
+    """Where the derivatives of a multi-page file's page ``number`` (from 1) are kept: each page
+    has the keys a still image has, under this."""
+    return f"page/{number}/"
+
+
+def level_count(width: int, height: int, tile: int) -> int:
+    """How many levels ingest's pyramid of an image has, the source itself included."""
+    return len(scale_factors(width, height, tile))
 
 
 def alpha_cell_key(column: int, row: int) -> str:
@@ -96,9 +110,12 @@ def derivatives(
     half: Callable[[], Image.Image] | None = None,
     *,
     alpha: bool = False,
+    source_format: str | None = None,
 ) -> Iterator[Derivative]:
     """Tiles at every scale factor, thumbnails, and levels 1, 2, ... of ``image`` (upright); with
-    ``alpha``, its levels and full-resolution grid in PNG too.
+    ``alpha``, its levels and full-resolution grid in PNG too; with ``source_format`` ("jpg" or
+    "png"), level 0 too, in that format (a page, whose pixels no request could otherwise decode
+    from its file).
 
     Only the level being cut and the next one are alive at a time, so hand ``image`` over, keeping
     no reference of your own: Pillow holds RGB in 4 bytes a pixel, 1.2 GB for 300 MP. ``half``, if
@@ -112,6 +129,13 @@ def derivatives(
     del image
     factors = scale_factors(width, height, tile)
     for index, scale in enumerate(factors):
+        if source_format and not index:
+            if source_format == "png":
+                yield Derivative(level_key(0), _png(level), "image/png")
+            else:
+                yield Derivative(level_key(0), _jpeg(level, LEVEL_QUALITY))
+            if alpha:
+                yield Derivative(level_key(0, alpha=True), _png(level), "image/png")
         if index:
             if index == 1 and half is not None:
                 del level

@@ -35,8 +35,9 @@ class Pixels:
     format: str
 
 
-def open_upright(source: bytes | Path, max_pixels: int, *, reduce: int = 1) -> Image.Image:
-    """The source's first frame, turned as its EXIF orientation says (IIIF coordinates are upright).
+def open_upright(source: bytes | Path, max_pixels: int, *, reduce: int = 1, frame: int = 0) -> Image.Image:
+    """The source's ``frame`` (its first, or a page of a multi-page TIFF), turned as its EXIF
+    orientation says (IIIF coordinates are upright).
 
     ``max_pixels`` is ingest's limit: an image ingest accepted must open here too, however much
     larger than Pillow's own default limit (about 89 MP) it is. A path is read as it is decoded,
@@ -46,7 +47,7 @@ def open_upright(source: bytes | Path, max_pixels: int, *, reduce: int = 1) -> I
     """
     Image.MAX_IMAGE_PIXELS = max_pixels
     image: Image.Image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
-    image.seek(0)
+    image.seek(frame)
     if reduce > 1:
         width, height = image.size
         image.draft(None, (max(1, width // reduce), max(1, height // reduce)))

@@ -10,7 +10,7 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
 from chalicelib.files.models import VERSION_ID
-from chalicelib.files.notices import FILE_RECORDED, PUBLIC_ACCESS_NARROWED
+from chalicelib.files.notices import FILE_RECORDED, PAGES_DUE, PUBLIC_ACCESS_NARROWED
 
 
 class MalformedEvent(ValueError):
@@ -37,17 +37,33 @@ class PublicAccessNarrowed:
     version_ids: tuple[str, ...] | None  # None: every current version of the bucket
 
 
-IngestRequest = LandedObject | RecordedFile | PublicAccessNarrowed
+@dataclass(frozen=True)
+class PagesDue:
+    file_id: str
+    first: int  # pages from 1
+    last: int
+
+
+IngestRequest = LandedObject | RecordedFile | PublicAccessNarrowed | PagesDue
+MAX_BATCH_PAGES = 500
 
 
 def ingest_requests(message_body: str) -> list[IngestRequest]:
     """What a message on the ingest queue asks for: objects S3 announces, a file Vellum recorded,
-    or files that are no longer public."""
+    pages of one to make, or files that are no longer public."""
     payload = _json_object(message_body)
     if payload.get("type") == FILE_RECORDED:
         if not _is_id(payload.get("file_id")):
             raise MalformedEvent("a file-recorded notice without a file id")
         return [RecordedFile(payload["file_id"])]
+    if payload.get("type") == PAGES_DUE:
+        first: Any = payload.get("first")
+        last: Any = payload.get("last")
+        if not (_is_id(payload.get("file_id")) and _is_page(first) and _is_page(last)):
+            raise MalformedEvent("a pages-due notice without a file id or pages")
+        if not first <= last < first + MAX_BATCH_PAGES:
+            raise MalformedEvent("a pages-due notice with pages out of order or too many")
+        return [PagesDue(payload["file_id"], first, last)]
     if payload.get("type") == PUBLIC_ACCESS_NARROWED:
         version_ids = payload.get("version_ids")
         if not _is_id(payload.get("bucket_id")) or not (
@@ -63,6 +79,10 @@ def ingest_requests(message_body: str) -> list[IngestRequest]:
 
 def _is_id(value: Any) -> bool:
     return isinstance(value, str) and bool(value)
+
+
+def _is_page(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _is_version_id(value: Any) -> bool:

@@ -19,7 +19,14 @@ from chalicelib.files.integrity import check_file
 from chalicelib.iiif import cdn
 from chalicelib.ingest.derivatives import make_derivatives
 from chalicelib.ingest.describe import give_up, identify_file
-from chalicelib.ingest.events import LandedObject, PublicAccessNarrowed, RecordedFile, ingest_requests
+from chalicelib.ingest.events import (
+    LandedObject,
+    PagesDue,
+    PublicAccessNarrowed,
+    RecordedFile,
+    ingest_requests,
+)
+from chalicelib.ingest.pages import make_batch, make_pages
 from chalicelib.observability import flush_metrics, logger, metrics, tracer
 from chalicelib.resources import DATA_PREFIX, INGEST_MAX_RECEIVE_COUNT
 from chalicelib.settings import get_settings
@@ -47,7 +54,7 @@ def object_landed(landed: LandedObject) -> None:
 @tracer.capture_method
 def ingest_file(file_id: str) -> None:
     """Everything ingest does with a recorded file, once: verify what landed, describe it, and for
-    an image store its derivatives."""
+    an image store its derivatives; for a multi-page file, its first pages, the others announced."""
     claimed = stored.claim_ingest(file_id)
     if claimed is None:
         logger.info("ingest skipped: done, under way elsewhere, or no such file", extra={"file_id": file_id})
@@ -56,17 +63,26 @@ def ingest_file(file_id: str) -> None:
         check_file(file_id)
         identify_file(file_id)
         make_derivatives(file_id)
+        complete = make_pages(file_id)
     except Exception:
         stored.release_ingest(file_id, claimed)
         raise
-    stored.finish_ingest(file_id)
+    # Otherwise the claim stays, and the batch that stores the last page ends the ingest.
+    if complete:
+        stored.finish_ingest(file_id)
+
+
+@tracer.capture_method
+def pages_due(request: PagesDue) -> None:
+    if make_batch(request.file_id, request.first, request.last):
+        stored.finish_ingest(request.file_id)
 
 
 def record_handler(record: SQSRecord) -> None:  # Powertools requires the name "record"
     for request in ingest_requests(record.body):
-        if isinstance(request, RecordedFile):
+        if isinstance(request, RecordedFile | PagesDue):
             try:
-                ingest_file(request.file_id)
+                ingest_file(request.file_id) if isinstance(request, RecordedFile) else pages_due(request)
             except Exception as exc:
                 # The queue's last try: the message goes to the dead-letter queue and the file says
                 # so; what went wrong is logged, not shown (exception text can name internals).

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 # Magic numbers (the first bytes of a file) of the types Vellum treats specially.
@@ -76,7 +77,7 @@ def image_facts(data: bytes, max_pixels: int) -> ImageFacts:
             width, height = image.size
             if width * height > max_pixels:
                 raise NotAnImage(f"the image has more than the {max_pixels} pixels allowed")
-            orientation = int(image.getexif().get(0x0112, 1) or 1)  # EXIF Orientation tag
+            orientation = _orientation(image)
             if orientation in (5, 6, 7, 8):  # a quarter turn: served upright, so width and height swap
                 width, height = height, width
             return ImageFacts(
@@ -84,7 +85,7 @@ def image_facts(data: bytes, max_pixels: int) -> ImageFacts:
                 height=height,
                 mode=image.mode,
                 format=str(image.format),
-                orientation=orientation if 1 <= orientation <= 8 else 1,
+                orientation=orientation,
                 frames=int(getattr(image, "n_frames", 1)),
                 icc_profile="icc_profile" in image.info,
             )
@@ -96,3 +97,34 @@ def image_facts(data: bytes, max_pixels: int) -> ImageFacts:
         # Pillow's own words can name object addresses and paths: the file shows ours; the log,
         # which reads the cause, shows Pillow's.
         raise NotAnImage("the image cannot be read: its header is damaged or not an image") from exc
+
+
+def frame_sizes(path: Path, max_pixels: int, max_pages: int) -> list[list[int]]:
+    """Each page's [width, height] (upright) of a multi-page image, as it is served, from the
+    file's directories alone (no page is decoded)."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    sizes: list[list[int]] = []
+    try:
+        with Image.open(path) as image:
+            for index in range(int(getattr(image, "n_frames", 1))):
+                if index >= max_pages:
+                    raise NotAnImage(f"the image has more than the {max_pages} pages allowed")
+                image.seek(index)
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise NotAnImage(f"page {index + 1} has more than the {max_pixels} pixels allowed")
+                if _orientation(image) in (5, 6, 7, 8):
+                    width, height = height, width
+                sizes.append([width, height])
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        if isinstance(exc, NotAnImage):
+            raise
+        raise NotAnImage("the image's pages cannot be read: its data is damaged") from exc
+    return sizes
+
+
+def _orientation(image: Any) -> int:
+    orientation = int(image.getexif().get(0x0112, 1) or 1)  # EXIF Orientation tag
+    return orientation if 1 <= orientation <= 8 else 1

@@ -16,6 +16,7 @@ from playwright.sync_api import Page
 
 from chalicelib.files.keys import encode_key
 from tests.helpers import hostile_notebook
+from tests.samples import pdf_file
 from tests.stack import Stack, make_token
 
 pytestmark = pytest.mark.e2e
@@ -61,15 +62,7 @@ def jpeg2000_pdf() -> bytes:
         + b"\nendstream",
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
     ]
-    pdf, offsets = b"%PDF-1.7\n", []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(pdf))
-        pdf += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    start = len(pdf)
-    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, start)
-    return pdf
+    return pdf_file(objects)
 
 
 def picture(width: int, height: int) -> bytes:

@@ -8,6 +8,7 @@ import pytest
 from chalicelib.ingest.events import (
     LandedObject,
     MalformedEvent,
+    PagesDue,
     PublicAccessNarrowed,
     RecordedFile,
     ingest_requests,
@@ -120,3 +121,25 @@ def test_s3_notifications_pass_through_as_landed_objects() -> None:
 
     assert isinstance(landed, LandedObject)
     assert landed.key == "data/x"
+
+
+def test_a_notice_of_pages_due_asks_for_that_batch() -> None:
+    body = json.dumps({"type": "vellum:pages-due", "file_id": "f-1", "first": 21, "last": 40})
+
+    assert ingest_requests(body) == [PagesDue("f-1", 21, 40)]
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        {"first": 1, "last": 2},  # no file
+        {"file_id": "f-1", "first": 0, "last": 2},  # pages count from 1
+        {"file_id": "f-1", "first": 3, "last": 2},
+        {"file_id": "f-1", "first": "1", "last": 2},
+        {"file_id": "f-1", "first": True, "last": 2},
+        {"file_id": "f-1", "first": 1, "last": 1_000},  # more than a batch may hold
+    ],
+)
+def test_a_notice_of_pages_due_names_a_file_and_a_batch_in_order(notice: dict[str, Any]) -> None:
+    with pytest.raises(MalformedEvent):
+        ingest_requests(json.dumps({"type": "vellum:pages-due", **notice}))

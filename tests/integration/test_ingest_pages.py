@@ -1,0 +1,180 @@
+"""Multi-page files become one IIIF image per page: PDFs (rendered by PDFium in a child process)
+and multi-page TIFFs, made in batches that fan out over the ingest queue."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from PIL import Image
+
+from chalicelib.files import storage
+from chalicelib.settings import get_settings
+from tests import samples
+from tests.helpers import call, complete, drain, initiate, new_bucket, object_path, put, stored_key
+
+
+def landed(api: Client, pump: Any, content: bytes, key: str) -> tuple[str, dict[str, Any]]:
+    """A public bucket's file, ingested: its version id and its ``?meta`` (with its file id)."""
+    bucket = new_bucket(api, public_read=True)
+    drain(pump)
+    upload = initiate(api, bucket, len(content), key=key, content_type="application/octet-stream")
+    put(upload["parts"][0], content)
+    _, version = complete(api, bucket, upload["id"], key=key)
+    drain(pump)
+    meta = call(api, "get", f"{object_path(bucket, key)}?meta")[1]
+    return version["version_id"], {**meta, "file_id": stored_key(api, bucket, key).removeprefix("data/")}
+
+
+def image(api: Client, path: str) -> Image.Image:
+    response = api.http.get(path)
+    assert response.status_code == 200, response.body
+    return Image.open(io.BytesIO(response.body)).convert("RGB")
+
+
+def info(api: Client, identifier: str) -> dict[str, Any]:
+    response = api.http.get(f"/iiif/3/{identifier}/info.json")
+    assert response.status_code == 200, response.body
+    return json.loads(response.body)  # type: ignore[no-any-return]
+
+
+def settings_with(monkeypatch: pytest.MonkeyPatch, **changes: Any) -> None:
+    from chalicelib.ingest import describe, pages
+
+    changed = get_settings().model_copy(update=changes)
+    for module in (pages, describe):
+        monkeypatch.setattr(module, "get_settings", lambda: changed)
+
+
+def test_each_page_of_a_pdf_is_an_image_of_its_own(api: Client, pump: Any) -> None:
+    pages = ["First page", "Second page", samples.PdfPage("Landscape", size=(792, 612))]
+    version, meta = landed(api, pump, samples.pdf(pages), "book.pdf")
+
+    assert meta["ingest"] == {
+        "state": "done",
+        "type": "application/pdf",
+        "image": {"width": 2319, "height": 3000},  # its first page's: 3,000 px on the long side
+        "thumbnail": [198, 256],
+        "pages": {"done": 3, "total": 3},
+    }
+    assert (info(api, f"{version}~p2")["width"], info(api, f"{version}~p2")["height"]) == (2319, 3000)
+    assert (info(api, f"{version}~p3")["width"], info(api, f"{version}~p3")["height"]) == (3000, 2319)
+    # The version's own identifier is its first page.
+    assert info(api, version)["width"] == info(api, f"{version}~p1")["width"] == 2319
+    assert info(api, f"{version}~p2")["id"].endswith(f"/iiif/3/{version}~p2")
+    for missing in ("~p4", "~p0", "~p01", "~pages"):
+        assert api.http.get(f"/iiif/3/{version}{missing}/info.json").status_code == 404, missing
+
+    # Page 2's words stand where they are drawn: its first word's box holds black pixels.
+    words = json.loads(storage.get_derivative(meta["file_id"], "page/2/words.json") or b"{}")
+    word, x, y, w, h = words["words"][0]
+    assert (word, words["page"]) == ("Second", 2)
+    cut = image(api, f"/iiif/3/{version}~p2/{x},{y},{w},{h}/max/0/default.png")
+    assert min(cut.convert("L").getdata()) < 60  # type: ignore[type-var]
+    blank = image(api, f"/iiif/3/{version}~p2/{x},{y + 3 * h},{w},{h}/max/0/default.png")
+    assert min(blank.convert("L").getdata()) > 240  # type: ignore[type-var]
+
+
+def test_a_page_is_served_from_its_own_pixels_at_every_size(api: Client, pump: Any) -> None:
+    version, _ = landed(api, pump, samples.pdf(["Alpha", "Beta"]), "two.pdf")
+
+    # Stored tiles, a thumbnail, a level and a size rendered on demand all answer.
+    for path in ("0,0,512,512/512,/0/default.jpg", "full/256,/0/default.jpg", "full/1000,/0/default.jpg"):
+        assert api.http.get(f"/iiif/3/{version}~p2/{path}").status_code == 200, path
+    full = image(api, f"/iiif/3/{version}~p2/full/max/0/default.png")
+    assert full.size == (2319, 3000)
+    assert full.getpixel((5, 5)) == (255, 255, 255)  # rendered on white
+
+
+def test_a_long_pdf_fans_out_in_batches_and_shows_its_progress(
+    api: Client, pump: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings_with(monkeypatch, pages_per_batch=2, pdf_page_pixels=400)
+    bucket = new_bucket(api)
+    drain(pump)
+    content = samples.pdf([f"Page {number}" for number in range(1, 6)])
+    upload = initiate(api, bucket, len(content), key="long.pdf")
+    put(upload["parts"][0], content)
+    complete(api, bucket, upload["id"], key="long.pdf")
+
+    pump.poll_once(wait_seconds=0)  # the file: its first batch, and notices for the two others
+
+    meta = call(api, "get", f"{object_path(bucket, 'long.pdf')}?meta")[1]
+    assert meta["ingest"]["state"] == "pending"
+    assert meta["ingest"]["pages"] == {"done": 2, "total": 5}
+    drain(pump)
+    meta = call(api, "get", f"{object_path(bucket, 'long.pdf')}?meta")[1]
+    assert meta["ingest"]["state"] == "done"
+    assert meta["ingest"]["pages"] == {"done": 5, "total": 5}
+    file_id = stored_key(api, bucket, "long.pdf").removeprefix("data/")
+    for page in range(1, 6):
+        assert storage.get_derivative(file_id, f"page/{page}/level/0") is not None
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (samples.encrypted_pdf(), "the PDF is encrypted: Vellum cannot open it to show its pages"),
+        (b"%PDF-1.7\n" + b"\x00garbage" * 64, "the PDF cannot be read: its data is damaged or not a PDF"),
+        (samples.pdf_declaring_pages(3), "the PDF has 3 pages, more than the 2 allowed"),
+    ],
+    ids=["encrypted", "damaged", "too-many-pages"],
+)
+def test_a_pdf_that_cannot_be_paged_fails_once_with_its_reason(
+    api: Client, pump: Any, monkeypatch: pytest.MonkeyPatch, content: bytes, reason: str
+) -> None:
+    settings_with(monkeypatch, max_pages=2)
+
+    version, meta = landed(api, pump, content, "doc.pdf")
+
+    assert meta["ingest"] == {"state": "failed", "type": "application/pdf", "reason": reason}
+    assert api.http.get(f"/iiif/3/{version}/info.json").status_code == 404
+    assert pump.poll_once(wait_seconds=0) == 0  # nothing retried
+
+
+def test_a_pdf_over_the_pixel_budget_is_refused(
+    api: Client, pump: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings_with(monkeypatch, max_document_pixels=10_000_000)  # under two pages of 2319 x 3000
+
+    _, meta = landed(api, pump, samples.pdf(["One", "Two"]), "big.pdf")
+
+    assert meta["ingest"]["state"] == "failed"
+    assert meta["ingest"]["reason"] == "the PDF's pages have more than the 10000000 pixels allowed in all"
+
+
+def test_a_pdf_pdfium_never_finishes_with_is_refused_in_bounded_time(
+    api: Client, pump: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.ingest import pdf
+
+    settings_with(monkeypatch, page_render_seconds=1)
+    monkeypatch.setattr(pdf, "_MODULE", "tests.children.hang")  # as PDFium looping on a hostile file
+
+    _, meta = landed(api, pump, samples.pdf(["Never"]), "loop.pdf")
+
+    assert meta["ingest"]["state"] == "failed"
+    assert meta["ingest"]["reason"] == pdf._GAVE_UP
+    assert pump.poll_once(wait_seconds=0) == 0
+
+
+def test_each_page_of_a_multi_page_tiff_is_an_image_of_its_own(api: Client, pump: Any) -> None:
+    version, meta = landed(api, pump, samples.tiff([(300, 200), (250, 400), (120, 90)]), "scan.tif")
+
+    assert meta["ingest"]["pages"] == {"done": 3, "total": 3}
+    assert meta["ingest"]["image"] == {"width": 300, "height": 200}
+    for page, size in ((1, (300, 200)), (2, (250, 400)), (3, (120, 90))):
+        picture = image(api, f"/iiif/3/{version}~p{page}/full/max/0/default.png")
+        assert picture.size == size
+        assert picture.getpixel((2, 2)) == samples.page_colour(page)
+
+
+def test_a_single_page_tiff_stays_a_still_image(api: Client, pump: Any) -> None:
+    version, meta = landed(api, pump, samples.tiff([(300, 200)]), "one.tif")
+
+    assert "pages" not in meta["ingest"]
+    assert api.http.get(f"/iiif/3/{version}~p1/info.json").status_code == 404
+    assert image(api, f"/iiif/3/{version}/full/max/0/default.png").size == (300, 200)

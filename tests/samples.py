@@ -1,0 +1,95 @@
+"""Sample files the tests make, so that no binary fixture lives in the repository: PDFs with text,
+encrypted and damaged ones, multi-page TIFFs."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw
+
+LETTER = (612, 792)  # points: US Letter
+
+
+@dataclass(frozen=True)
+class PdfPage:
+    text: str
+    size: tuple[int, int] = LETTER  # points
+    rotate: int = 0  # the page's /Rotate
+    at: tuple[int, int] = (72, 700)  # where the text starts, in points from the bottom left
+
+
+def pdf(pages: list[PdfPage | str]) -> bytes:
+    """A PDF whose pages show their text in Helvetica, extractable (WinAnsi: accents included)."""
+    described = [page if isinstance(page, PdfPage) else PdfPage(page) for page in pages]
+    kids = " ".join(f"{4 + 2 * index} 0 R" for index in range(len(described)))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {len(described)} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    for index, page in enumerate(described):
+        escaped = page.text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        content = b"BT /F1 24 Tf %d %d Td (" % page.at + escaped.encode("cp1252") + b") Tj ET"
+        width, height = page.size
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Rotate {page.rotate} "
+            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * index} 0 R >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    return pdf_file(objects)
+
+
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF of these objects, numbered from 1 (the first the catalogue, /Root), with its xref."""
+    document, offsets = b"%PDF-1.7\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(document))
+        document += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    start = len(document)
+    document += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    document += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    document += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, start)
+    return document
+
+
+def encrypted_pdf(password: str = "secret") -> bytes:  # noqa: S107 - a sample's, not a credential
+    """A PDF that opens only with a password (pypdf encrypts it: RC4, as old scanners made them)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf(["Confidential"]))))
+    writer.encrypt(password, algorithm="RC4-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def pdf_declaring_pages(count: int) -> bytes:
+    """A small PDF whose page tree names ``count`` pages (all one object): what a bomb looks like."""
+    kids = " ".join(["4 0 R"] * count)
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode(),
+            b"<< >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+        ]
+    )
+
+
+def tiff(sizes: list[tuple[int, int]]) -> bytes:
+    """A multi-page TIFF, page ``n`` (from 1) filled with its own colour and a white disc."""
+    frames = []
+    for number, (width, height) in enumerate(sizes, start=1):
+        frame = Image.new("RGB", (width, height), page_colour(number))
+        ImageDraw.Draw(frame).ellipse(
+            (width // 4, height // 4, width * 3 // 4, height * 3 // 4), fill="white"
+        )
+        frames.append(frame)
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:], compression="tiff_deflate")
+    return buffer.getvalue()
+
+
+def page_colour(number: int) -> tuple[int, int, int]:
+    return ((70 * number) % 256, (140 + 50 * number) % 256, (200 - 60 * number) % 256)
