@@ -8,11 +8,12 @@ ASSETS := chalicelib/previews/static/vendor/.lock
 
 .PHONY: run test lint typecheck pytest token job reset layer synth
 
-$(INSTALLED): requirements.txt requirements-dev.txt infrastructure/requirements.txt layers/requirements.txt
+$(INSTALLED): requirements.txt requirements-dev.txt requirements-nodeps.txt infrastructure/requirements.txt layers/requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV) || \
 		(apt-get update && apt-get install -y python3-venv && python3 -m venv $(VENV))
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	@touch $@
 
 run: $(INSTALLED) $(ASSETS)

@@ -134,6 +134,14 @@ def upload(
     return int(call(api, "post", f"{path}?uploadId={started['id']}", headers=headers)[0])
 
 
+def valid_manifest(manifest: dict[str, Any]) -> None:
+    """Raise unless ``manifest`` is a valid IIIF Presentation 3 manifest, by the models the IIIF
+    community generates from the specification's JSON Schema (iiif-prezi3)."""
+    from iiif_prezi3 import Manifest
+
+    Manifest(**manifest)
+
+
 def png(width: int, height: int) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, format="PNG")

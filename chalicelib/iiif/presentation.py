@@ -1,4 +1,7 @@
-"""IIIF Presentation API 3.0 manifests for records: one canvas per image, in the record's file order.
+"""IIIF Presentation API 3.0 manifests for records: one canvas per image, in the record's file order;
+a multi-page file (a PDF, a multi-page TIFF) has one canvas per page and a range (3.0 section
+5.5) holding them, so viewers show its structure, and each of its canvases names the file itself
+as its ``rendering``.
 
 https://iiif.io/api/presentation/3.0/ - viewers (Mirador, the Universal Viewer) open a manifest and
 find each image's Image API service on its canvas.
@@ -17,13 +20,23 @@ CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 
 
 @dataclass(frozen=True)
+class SourceFile:
+    """The file a multi-page file's canvases come from."""
+
+    url: str  # where it is downloaded
+    label: str
+    format: str  # its media type
+
+
+@dataclass(frozen=True)
 class CanvasImage:
-    identifier: str  # the Image API identifier: the file version's id
+    identifier: str  # the Image API identifier: the file version's id, with its page for a page
     width: int
     height: int
     label: str
     thumbnail: tuple[int, int] | None
     degraded_size: int | None = None  # restricted, with a copy anyone may see (tiered access)
+    source: SourceFile | None = None  # a page's: its file (consecutive pages of one share it)
 
 
 def _language_map(text: str) -> dict[str, list[str]]:
@@ -63,7 +76,26 @@ def manifest(
         }
     if images:
         document["thumbnail"] = _canvas(base, own, 1, images[0], auth)["thumbnail"]
+    ranges = _ranges(own, images)
+    if ranges:
+        document["structures"] = ranges
     return document
+
+
+def _ranges(manifest_id: str, images: list[CanvasImage]) -> list[dict[str, Any]]:
+    """A range per multi-page file, holding its pages' canvases in order."""
+    ranges: list[dict[str, Any]] = []
+    previous = None
+    for number, image in enumerate(images, start=1):
+        canvas = {"id": f"{manifest_id}/canvas/{number}", "type": "Canvas"}
+        if image.source is not None and image.source is previous:
+            ranges[-1]["items"].append(canvas)
+        elif image.source is not None:
+            label = _language_map(image.source.label)
+            range_id = f"{manifest_id}/range/{len(ranges) + 1}"
+            ranges.append({"id": range_id, "type": "Range", "label": label, "items": [canvas]})
+        previous = image.source
+    return ranges
 
 
 def _canvas(
@@ -83,7 +115,7 @@ def _canvas(
         tier = thumbnail_plan(image.width, image.height, image.degraded_size)
         if max(thumb_w, thumb_h) > max(tier.width, tier.height):
             thumb_w, thumb_h = tier.width, tier.height
-    return {
+    canvas: dict[str, Any] = {
         "id": canvas_id,
         "type": "Canvas",
         "label": _language_map(image.label),
@@ -122,3 +154,13 @@ def _canvas(
             }
         ],
     }
+    if image.source is not None:  # 3.0 section 3.3.2: the file the canvas is one page of
+        canvas["rendering"] = [
+            {
+                "id": image.source.url,
+                "type": "Image" if image.source.format.startswith("image/") else "Text",
+                "label": _language_map(image.source.label),
+                "format": image.source.format,
+            }
+        ]
+    return canvas

@@ -8,13 +8,29 @@ import json
 from typing import Any
 
 import pytest
+import requests
 from chalice.test import Client
 from PIL import Image
 
 from chalicelib.files import storage
+from chalicelib.files.keys import encode_key
 from chalicelib.settings import get_settings
 from tests import samples
-from tests.helpers import call, complete, drain, initiate, new_bucket, object_path, put, stored_key
+from tests.helpers import (
+    ALICE,
+    call,
+    complete,
+    create,
+    drain,
+    initiate,
+    new_bucket,
+    object_path,
+    png,
+    put,
+    stored_key,
+    upload,
+    valid_manifest,
+)
 
 
 def landed(api: Client, pump: Any, content: bytes, key: str) -> tuple[str, dict[str, Any]]:
@@ -178,3 +194,98 @@ def test_a_single_page_tiff_stays_a_still_image(api: Client, pump: Any) -> None:
     assert "pages" not in meta["ingest"]
     assert api.http.get(f"/iiif/3/{version}~p1/info.json").status_code == 404
     assert image(api, f"/iiif/3/{version}/full/max/0/default.png").size == (300, 200)
+
+
+def test_a_record_s_manifest_has_a_canvas_per_page_and_a_range_per_multi_page_file(
+    api: Client, pump: Any
+) -> None:
+    drain(pump)
+    record = create(api, {"title": "Scans"})
+    upload(api, record, "cover.png", png(400, 300))
+    book = samples.pdf(["Chapter one", "Chapter two"])
+    upload(api, record, "book.pdf", book)
+    upload(api, record, "plates.tif", samples.tiff([(300, 200), (200, 300)]))
+    described = call(
+        api,
+        "put",
+        f"/records/{record['id']}/files/{encode_key('book.pdf')}/metadata",
+        {"description": "The book"},
+    )
+    assert described[0] == 200, described
+    call(api, "post", f"/records/{record['id']}/publish")
+    drain(pump)
+
+    response = api.http.get(f"/iiif/presentation/{record['id']}/manifest")
+
+    manifest = json.loads(response.body)
+    valid_manifest(manifest)
+    canvases = manifest["items"]
+    assert [canvas["label"]["none"][0] for canvas in canvases] == [
+        "cover.png",
+        "The book, page 1",
+        "The book, page 2",
+        "plates.tif, page 1",
+        "plates.tif, page 2",
+    ]
+    assert [(canvas["width"], canvas["height"]) for canvas in canvases] == [
+        (400, 300),
+        (2319, 3000),
+        (2319, 3000),
+        (300, 200),
+        (200, 300),
+    ]
+    services = [canvas["items"][0]["items"][0]["body"]["service"][0]["id"] for canvas in canvases]
+    assert [service.rsplit("/", 1)[1].split("~")[1:] for service in services] == [
+        [],
+        ["p1"],
+        ["p2"],
+        ["p1"],
+        ["p2"],
+    ]
+    for service in services[1:]:  # each page's service answers, with its canvas's size
+        assert api.http.get(f"{service.split('localhost', 1)[1]}/info.json").status_code == 200
+    assert [structure["label"]["none"][0] for structure in manifest["structures"]] == [
+        "The book",
+        "plates.tif",
+    ]
+    assert [[item["id"] for item in structure["items"]] for structure in manifest["structures"]] == [
+        [canvases[1]["id"], canvases[2]["id"]],
+        [canvases[3]["id"], canvases[4]["id"]],
+    ]
+    assert "rendering" not in canvases[0]
+    [rendering] = canvases[2]["rendering"]
+    assert (rendering["type"], rendering["format"]) == ("Text", "application/pdf")
+    assert rendering["id"].endswith(f"/records/{record['id']}/files/{encode_key('book.pdf')}/content")
+    status, _, headers = call(api, "get", rendering["id"].split("localhost", 1)[1], headers={})
+    assert status == 302
+    assert requests.get(headers["Location"], timeout=30).content == book
+    assert canvases[4]["rendering"][0]["type"] == "Image"
+    # A page's thumbnail is one ingest stored.
+    thumbnail = canvases[2]["thumbnail"][0]["id"].split("localhost", 1)[1]
+    assert (thumbnail.split("/")[-3], api.http.get(thumbnail).status_code) == ("198,256", 200)
+
+
+def test_a_restricted_pdf_s_pages_are_behind_the_authorization_flow_like_any_image(
+    api: Client, pump: Any
+) -> None:
+    drain(pump)
+    record = create(api, {"title": "Minutes"}, access={"record": "public", "files": "restricted"})
+    upload(api, record, "minutes.pdf", samples.pdf(["Closed session", "Votes"]))
+    call(api, "post", f"/records/{record['id']}/publish")
+    drain(pump)
+
+    manifest = json.loads(api.http.get(f"/iiif/presentation/{record['id']}/manifest").body)
+
+    valid_manifest(manifest)
+    [_, page_two] = manifest["items"]
+    assert page_two["label"] == {"none": ["File 1, page 2"]}  # its name is not for anyone
+    service = page_two["items"][0]["items"][0]["body"]["service"][0]
+    probe = next(s for s in service["service"] if s["type"] == "AuthProbeService2")
+    identifier = service["id"].rsplit("/", 1)[1]
+    assert identifier.endswith("~p2") and probe["id"].endswith(f"/auth/probe/{identifier}")
+    probe_path = probe["id"].split("localhost", 1)[1]
+    assert json.loads(api.http.get(probe_path).body)["status"] == 401
+    assert json.loads(api.http.get(probe_path, headers=ALICE).body)["status"] == 200
+    tile = f"/iiif/3/{identifier}/full/256,/0/default.jpg"
+    assert api.http.get(tile).status_code == 401
+    assert api.http.get(tile, headers=ALICE).status_code == 200

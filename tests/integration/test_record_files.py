@@ -12,7 +12,7 @@ from chalice.test import Client
 
 from chalicelib.files.keys import encode_key
 from local.pump import EventPump
-from tests.helpers import ADMIN, BOB, call, create, drain, upload
+from tests.helpers import ADMIN, BOB, call, create, drain, upload, valid_manifest
 
 
 def test_a_record_gets_three_described_files_in_its_order_and_publishes_them_frozen(api: Client) -> None:
@@ -188,7 +188,9 @@ def test_a_records_images_make_a_iiif_presentation_manifest_in_its_file_order(ap
 
     manifest = json.loads(response.body)
     assert response.status_code == 200
+    valid_manifest(manifest)
     assert (manifest["type"], manifest["label"]) == ("Manifest", {"none": ["Album"]})
+    assert "structures" not in manifest  # no file has pages
     assert manifest["rights"] == "https://creativecommons.org/licenses/by/4.0/"
     assert manifest["requiredStatement"]["value"] == {"none": ["A. Photographer"]}
     assert [canvas["label"]["none"][0] for canvas in manifest["items"]] == ["Blue", "one.png"]
