@@ -3,27 +3,43 @@ presentation.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.auth.principal import Principal
 from chalicelib.files.keys import encode_key
 from chalicelib.files.stored import StoredFile, stored_files
+from chalicelib.iiif import search
 from chalicelib.iiif.auth import AuthServices
 from chalicelib.iiif.identifiers import page_identifier
-from chalicelib.iiif.presentation import CanvasImage, SourceFile, manifest
+from chalicelib.iiif.presentation import CONTEXT, CanvasImage, SourceFile, manifest
 from chalicelib.iiif.pyramid import thumbnail_sizes
 from chalicelib.records.files import Entry, entries, restricted_versions
 from chalicelib.records.service import Record, get_record
 from chalicelib.settings import get_settings
 
+PDF = "application/pdf"
 
-def record_manifest(
-    principal: Principal, record_id: str, base: str, auth: AuthServices
-) -> tuple[dict[str, Any], bool]:
-    """The manifest, and whether anyone may see it (so shared caches may keep it).
 
-    A public record's restricted images are there to those who may not see them too, named only
-    by their place, with the Authorization Flow's services: a viewer then offers to sign in."""
+@dataclass(frozen=True)
+class RecordCanvases:
+    """What a record shows a viewer: a canvas per image and page, in its file order."""
+
+    record: Record
+    images: list[CanvasImage]
+    # The PDFs among its files whose words ingest indexed: (file id, the number of its first
+    # canvas). Only where the caller may read them: a search finds nothing in a hidden file.
+    texts: list[tuple[str, int]]
+
+    @property
+    def public(self) -> bool:
+        """Anyone may see it all: shared caches may keep what is made of it."""
+        return self.record.public_read and self.record.access.get("files") == "public"
+
+
+def record_canvases(principal: Principal, record_id: str, base: str) -> RecordCanvases:
+    """The record's canvases. A public record's restricted images are there to those who may not
+    see them too, named only by their place: a viewer then offers to sign in."""
     record = get_record(principal, record_id)
     listed = entries(principal, record)
     if listed is None:
@@ -34,6 +50,7 @@ def record_manifest(
         named = True
     stored = stored_files([entry.version.file_id for entry in listed if entry.version.file_id])
     images: list[CanvasImage] = []
+    texts: list[tuple[str, int]] = []
     for entry in listed:
         found = stored.get(entry.version.file_id or "")
         image = found.viewable_image if found else None
@@ -42,6 +59,8 @@ def record_manifest(
         label = entry.metadata.get("description") or entry.metadata.get("label") or entry.version.key
         label = str(label) if named else f"Image {len(images) + 1}"
         if found.pages:
+            if named and found.sniffed_type == PDF:
+                texts.append((found.id, len(images) + 1))
             images.extend(_pages(base, record, entry, found, label if named else f"File {len(images) + 1}"))
             continue
         images.append(
@@ -54,9 +73,34 @@ def record_manifest(
                 degraded_size=record.degraded_size,
             )
         )
-    public = record.public_read and record.access.get("files") == "public"
-    restricted = record.public_read and not public  # a draft's images need no sign-in prompt
-    return manifest(base, record.id, record.metadata, images, auth if restricted else None), public
+    return RecordCanvases(record, images, texts)
+
+
+def record_manifest(
+    principal: Principal, record_id: str, base: str, auth: AuthServices
+) -> tuple[dict[str, Any], bool]:
+    """The manifest, and whether anyone may see it (so shared caches may keep it). Restricted
+    images carry the Authorization Flow's services; a record with text has search services."""
+    canvases = record_canvases(principal, record_id, base)
+    record = canvases.record
+    restricted = record.public_read and not canvases.public  # a draft's images need no sign-in prompt
+    document = manifest(base, record.id, record.metadata, canvases.images, auth if restricted else None)
+    if canvases.texts:
+        document["service"] = search.services(
+            search_url(base, record.id, "1"), search_url(base, record.id, "2")
+        )
+        # Presentation's own context comes last (3.0 section 4.6), the extensions' before it.
+        others = [context for context in _contexts(document["@context"]) if context != CONTEXT]
+        document["@context"] = [*others, search.SEARCH2_CONTEXT, CONTEXT]
+    return document, canvases.public
+
+
+def _contexts(context: str | list[str]) -> list[str]:
+    return context if isinstance(context, list) else [context]
+
+
+def search_url(base: str, record_id: str, version: str) -> str:
+    return f"{base}/iiif/search/{version}/{record_id}"
 
 
 def _pages(base: str, record: Record, entry: Entry, found: StoredFile, label: str) -> list[CanvasImage]:

@@ -39,6 +39,15 @@ class CanvasImage:
     source: SourceFile | None = None  # a page's: its file (consecutive pages of one share it)
 
 
+def manifest_id(base: str, record_id: str) -> str:
+    return f"{base}/iiif/presentation/{record_id}/manifest"
+
+
+def canvas_id(base: str, record_id: str, number: int) -> str:
+    """The id of the record's canvas ``number`` (from 1, in the order of the manifest's items)."""
+    return f"{manifest_id(base, record_id)}/canvas/{number}"
+
+
 def _language_map(text: str) -> dict[str, list[str]]:
     return {"none": [text]}  # the record does not say which language its metadata is in
 
@@ -53,7 +62,7 @@ def manifest(
     """The record's manifest; with ``auth``, its images are restricted, and each image service says
     how to sign in (Auth 2.0 allows it there as well as in info.json; Mirador 4 reads it from the
     manifest first)."""
-    own = f"{base}/iiif/presentation/{record_id}/manifest"
+    own = manifest_id(base, record_id)
     document: dict[str, Any] = {
         "@context": CONTEXT,
         "id": own,
@@ -82,30 +91,30 @@ def manifest(
     return document
 
 
-def _ranges(manifest_id: str, images: list[CanvasImage]) -> list[dict[str, Any]]:
+def _ranges(own: str, images: list[CanvasImage]) -> list[dict[str, Any]]:
     """A range per multi-page file, holding its pages' canvases in order."""
     ranges: list[dict[str, Any]] = []
     previous = None
     for number, image in enumerate(images, start=1):
-        canvas = {"id": f"{manifest_id}/canvas/{number}", "type": "Canvas"}
+        canvas = {"id": f"{own}/canvas/{number}", "type": "Canvas"}
         if image.source is not None and image.source is previous:
             ranges[-1]["items"].append(canvas)
         elif image.source is not None:
             label = _language_map(image.source.label)
-            range_id = f"{manifest_id}/range/{len(ranges) + 1}"
+            range_id = f"{own}/range/{len(ranges) + 1}"
             ranges.append({"id": range_id, "type": "Range", "label": label, "items": [canvas]})
         previous = image.source
     return ranges
 
 
 def _canvas(
-    base: str, manifest_id: str, number: int, image: CanvasImage, auth: AuthServices | None
+    base: str, own: str, number: int, image: CanvasImage, auth: AuthServices | None
 ) -> dict[str, Any]:
     service_id = f"{base}/iiif/3/{image.identifier}"
     service: list[dict[str, Any]] = [{"id": service_id, "type": "ImageService3", "profile": "level2"}]
     if auth is not None:
         service[0]["service"] = auth.services(image.identifier)
-    canvas_id = f"{manifest_id}/canvas/{number}"
+    canvas_uri = f"{own}/canvas/{number}"
     thumb_w, thumb_h = image.thumbnail or (image.width, image.height)
     thumb_service, thumb_service_id = service, service_id
     if auth is not None and image.degraded_size:
@@ -116,7 +125,7 @@ def _canvas(
         if max(thumb_w, thumb_h) > max(tier.width, tier.height):
             thumb_w, thumb_h = tier.width, tier.height
     canvas: dict[str, Any] = {
-        "id": canvas_id,
+        "id": canvas_uri,
         "type": "Canvas",
         "label": _language_map(image.label),
         "width": image.width,
@@ -133,14 +142,14 @@ def _canvas(
         ],
         "items": [
             {
-                "id": f"{canvas_id}/page",
+                "id": f"{canvas_uri}/page",
                 "type": "AnnotationPage",
                 "items": [
                     {
-                        "id": f"{canvas_id}/page/painting",
+                        "id": f"{canvas_uri}/page/painting",
                         "type": "Annotation",
                         "motivation": "painting",
-                        "target": canvas_id,
+                        "target": canvas_uri,
                         "body": {
                             "id": f"{service_id}/full/max/0/default.jpg",
                             "type": "Image",

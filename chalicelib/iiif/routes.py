@@ -1,4 +1,5 @@
-"""The IIIF Image API routes, 3.0 under /iiif/3 and 2.1 under /iiif/2."""
+"""The IIIF routes: the Image API (3.0 under /iiif/3, 2.1 under /iiif/2), records' manifests, and
+Content Search in their text."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.auth.context import current_principal
 from chalicelib.cors import IIIF_PREFLIGHT_HEADERS, answer_preflights
 from chalicelib.errors import NotFound
-from chalicelib.iiif import auth, cdn, images, manifests
+from chalicelib.iiif import auth, cdn, images, manifests, search, searches
 from chalicelib.iiif.info import MEDIA_TYPE, PROFILE
 from chalicelib.iiif.render import MEDIA_TYPES
 from chalicelib.iiif.request import parse_image_request
@@ -157,6 +158,30 @@ def record_manifest(record_id: str) -> Response:
     return Response(body=json.dumps(document).encode(), headers=headers)
 
 
+@blueprint.route("/iiif/search/{version}/{record_id}", methods=["GET"])
+def search_record(version: str, record_id: str) -> Response:
+    """IIIF Content Search over the words of the record's PDFs: 2.0 under /iiif/search/2, and
+    1.0, which Mirador 4 reads, under /iiif/search/1."""
+    if version not in ("1", "2"):
+        raise NotFound("IIIF Content Search is served as /iiif/search/2 (2.0) and /iiif/search/1 (1.0).")
+    query = dict(blueprint.current_request.query_params or {})
+    results, public = searches.search_record(
+        current_principal(),
+        record_id,
+        base_url(blueprint.current_request),
+        version,
+        query.get("q"),
+        query.get("page"),
+    )
+    document = search.search2(results) if version == "2" else search.search1(results)
+    context = search.SEARCH2_CONTEXT if version == "2" else search.SEARCH1_CONTEXT
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": f'application/ld+json;profile="{context}"',
+        "Cache-Control": "public, max-age=300" if public else "private, no-cache",
+    }
+    return Response(body=json.dumps(document, ensure_ascii=False).encode(), headers=headers)
+
+
 answer_preflights(
     blueprint,
     [
@@ -164,6 +189,7 @@ answer_preflights(
         "/iiif/{version}/{identifier}/info.json",
         "/iiif/{version}/{identifier}/{region}/{size}/{rotation}/{quality_format}",
         "/iiif/presentation/{record_id}/manifest",
+        "/iiif/search/{version}/{record_id}",
     ],
     IIIF_PREFLIGHT_HEADERS,
 )

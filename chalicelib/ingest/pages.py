@@ -15,9 +15,11 @@ import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
+from chalicelib.files import storage
 from chalicelib.files.notices import announce_pages
 from chalicelib.files.stored import (
     StoredFile,
@@ -35,6 +37,7 @@ from chalicelib.iiif.pyramid import (
     thumbnail_sizes,
 )
 from chalicelib.iiif.render import open_upright
+from chalicelib.iiif.text_index import TEXT_INDEX, page_index
 from chalicelib.ingest import pdf
 from chalicelib.ingest.derivatives import (
     UPLOAD_THREADS,
@@ -48,6 +51,7 @@ from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
 
 PDF = "application/pdf"
+WORDS = "words.json"  # a page's words and their boxes, under its prefix
 
 
 def page_limits() -> pdf.PageLimits:
@@ -85,8 +89,11 @@ def make_batch(file_id: str, first: int, last: int) -> bool:
     stored = stored_file(file_id, consistent=True)
     if stored is None or not stored.pages or stored.refused or last > len(stored.pages):
         return True
-    if stored.pages_stored.issuperset(range(first, last + 1)):
+    if stored.levels:
         return False  # a repeated notice: the batch that completed the set completed the file
+    if stored.pages_stored.issuperset(range(first, last + 1)):
+        # Made before, by an attempt that failed after counting them: complete what it did not.
+        return len(stored.pages_stored) == len(stored.pages) and _complete(stored)
     try:
         with ThreadPoolExecutor(UPLOAD_THREADS) as pool:
             uploads = Uploads(pool, file_id)
@@ -110,13 +117,29 @@ def make_batch(file_id: str, first: int, last: int) -> bool:
 
 
 def _complete(stored: StoredFile) -> bool:
-    """Every page is stored: the file's own levels and thumbnails are its first page's."""
+    """Every page is stored: index a PDF's words for search, and record the file's levels and
+    thumbnails (its first page's), which says it is complete. Done twice, it does the same."""
     assert stored.pages is not None
+    if stored.sniffed_type == PDF:
+        _index_text(stored.id, len(stored.pages))
     width, height = stored.pages[0]
     settings = get_settings()
     levels = level_count(width, height, settings.iiif_tile_size)
     record_derivatives(stored.id, levels, thumbnail_sizes(width, height, settings.thumbnail_sizes))
     return True
+
+
+def _index_text(file_id: str, pages: int) -> None:
+    """One index of every page's words (chalicelib.iiif.text_index), which a search reads whole."""
+
+    def page(number: int) -> dict[str, Any]:
+        stored = storage.get_derivative(file_id, f"{page_prefix(number)}{WORDS}")
+        return page_index(json.loads(stored)["words"] if stored else [])
+
+    with ThreadPoolExecutor(UPLOAD_THREADS) as pool:
+        index = {"pages": list(pool.map(page, range(1, pages + 1)))}
+    body = json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode()
+    storage.put_derivative(file_id, TEXT_INDEX, body, "application/json")
 
 
 def _pdf_pages(stored: StoredFile, first: int, last: int, uploads: Uploads) -> None:
@@ -131,7 +154,7 @@ def _pdf_pages(stored: StoredFile, first: int, last: int, uploads: Uploads) -> N
             # JPEG: a PDF page is text on white, or a scan that was JPEG already.
             uploads.store(_page(Image.open(pixels), "jpg"), page_prefix(number))
             text = json.dumps({"page": number, **json.loads(words.read_text())}, ensure_ascii=False)
-            uploads.store_one(f"{page_prefix(number)}words.json", text.encode(), "application/json")
+            uploads.store_one(f"{page_prefix(number)}{WORDS}", text.encode(), "application/json")
             pixels.unlink()
             words.unlink()
 

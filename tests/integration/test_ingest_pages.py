@@ -289,3 +289,95 @@ def test_a_restricted_pdf_s_pages_are_behind_the_authorization_flow_like_any_ima
     tile = f"/iiif/3/{identifier}/full/256,/0/default.jpg"
     assert api.http.get(tile).status_code == 401
     assert api.http.get(tile, headers=ALICE).status_code == 200
+
+
+def test_content_search_finds_words_on_their_pages_whatever_their_case_and_accents(
+    api: Client, pump: Any
+) -> None:
+    drain(pump)
+    record = create(api, {"title": "Minutes"}, access={"record": "public", "files": "public"})
+    upload(api, record, "cover.png", png(400, 300))
+    upload(api, record, "minutes.pdf", samples.pdf(["Opening of the session", "Le café était fermé"]))
+    call(api, "post", f"/records/{record['id']}/publish")
+    drain(pump)
+    manifest = json.loads(api.http.get(f"/iiif/presentation/{record['id']}/manifest").body)
+    valid_manifest(manifest)
+    services = {service.get("type") or service.get("@type"): service for service in manifest["service"]}
+    search2 = services["SearchService2"]["id"].split("localhost", 1)[1]
+    assert services["SearchService1"]["profile"] == "http://iiif.io/api/search/1/search"
+
+    found = json.loads(api.http.get(f"{search2}?q=CAFE%20etait").body)
+
+    assert found["partOf"]["total"] == 1
+    [cafe, etait] = found["items"]
+    page_two = manifest["items"][2]["id"]  # the cover, then the PDF's pages
+    assert cafe["target"].startswith(f"{page_two}#xywh=") and etait["target"].startswith(f"{page_two}#xywh=")
+    assert (cafe["body"]["value"], etait["body"]["value"]) == ("café", "était")
+    [context] = found["annotations"][0]["items"]
+    assert context["target"]["selector"][0] == {
+        "type": "TextQuoteSelector",
+        "prefix": "Le ",
+        "exact": "café était",
+        "suffix": " fermé",
+    }
+    # The box holds the word: ink there, and white beside it.
+    x, y, w, h = map(int, cafe["target"].split("#xywh=")[1].split(","))
+    identifier = manifest["items"][2]["items"][0]["items"][0]["body"]["service"][0]["id"].rsplit("/", 1)[1]
+    ink = image(api, f"/iiif/3/{identifier}/{x},{y},{w},{h}/max/0/default.png").convert("L")
+    assert min(ink.getdata()) < 60  # type: ignore[type-var]
+
+    search1 = services["SearchService1"]["@id"].split("localhost", 1)[1]
+    old = json.loads(api.http.get(f"{search1}?q=fermé").body)
+    assert old["within"]["total"] == 1
+    [hit] = old["hits"]
+    assert (hit["match"], hit["before"], hit["after"]) == ("fermé", "Le café était", "")
+    assert [resource["on"].split("#")[0] for resource in old["resources"]] == [page_two]
+    assert old["resources"][0]["@id"] == hit["annotations"][0]
+
+    assert json.loads(api.http.get(f"{search2}?q=ession").body)["items"] == []  # words start there
+    assert api.http.get(f"{search2}").status_code == 400
+    assert api.http.get(f"{search2}?q=x&page=0").status_code == 400
+
+
+def test_content_search_pages_its_hits(api: Client, pump: Any) -> None:
+    drain(pump)
+    record = create(api, {"title": "Echo"})
+    upload(api, record, "echo.pdf", samples.pdf([" ".join(["echo"] * 30)] * 4))  # 120 hits
+    drain(pump)
+    search = f"/iiif/search/2/{record['id']}"
+
+    first = json.loads(api.http.get(f"{search}?q=echo", headers=ALICE).body)
+    last = json.loads(
+        api.http.get(first["partOf"]["last"]["id"].split("localhost", 1)[1], headers=ALICE).body
+    )
+
+    assert (first["partOf"]["total"], len(first["items"]), first["startIndex"]) == (120, 50, 0)
+    assert first["next"]["id"].endswith("q=echo&page=2")
+    assert (len(last["items"]), last["startIndex"], "next" in last) == (20, 100, False)
+    # A draft's text is its owner's: others find nothing, and learn nothing of it.
+    assert api.http.get(f"{search}?q=echo").status_code == 404
+
+
+def test_a_300_page_pdf_is_made_in_fifteen_batches_and_searched_on_its_last_page(
+    api: Client, pump: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings_with(monkeypatch, pdf_page_pixels=300)  # small pages: the fan-out is what is tried here
+    drain(pump)
+    record = create(api, {"title": "Long"})
+    upload(api, record, "long.pdf", samples.pdf([f"Leaf {number} of the book" for number in range(1, 301)]))
+    sent = []
+    from chalicelib.files import notices
+
+    announce = notices.announce_pages
+    monkeypatch.setattr(
+        "chalicelib.ingest.pages.announce_pages",
+        lambda file_id, batches: (sent.extend(batches), announce(file_id, batches)),
+    )
+    drain(pump)
+
+    assert len(sent) == 14 and sent[-1] == (281, 300)  # the first batch was made by the file's ingest
+    meta = call(api, "get", f"/records/{record['id']}/files/{encode_key('long.pdf')}?meta")
+    assert meta[0] == 200 and meta[1]["ingest"]["pages"] == {"done": 300, "total": 300}
+    found = json.loads(api.http.get(f"/iiif/search/2/{record['id']}?q=leaf%20300", headers=ALICE).body)
+    [word, _] = found["items"]
+    assert word["target"].split("#")[0].endswith("/canvas/300")

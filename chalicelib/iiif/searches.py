@@ -1,0 +1,82 @@
+"""Searching a record's text: its canvases, the indexes of its PDFs' words, and the hits, for
+chalicelib.iiif.search to answer with.
+
+A file's index never changes (a file id names its bytes for good), so a warm function keeps the
+ones it has read: searching a record again, or paging through its hits, reads nothing from S3.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from typing import Any
+
+from cachetools import LRUCache
+
+from chalicelib.auth.principal import Principal
+from chalicelib.errors import BadRequest
+from chalicelib.files import storage
+from chalicelib.iiif.manifests import record_canvases, search_url
+from chalicelib.iiif.presentation import canvas_id
+from chalicelib.iiif.search import CanvasHit, Results
+from chalicelib.iiif.text_index import TEXT_INDEX, search
+
+MAX_QUERY_CHARS = 200
+MAX_PAGE = 10_000
+INDEX_CACHE_BYTES = 256 * 1024**2  # about 15 indexes of 1,000 pages of text each
+
+
+class _Indexes:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.cached: LRUCache[str, tuple[int, list[dict[str, Any]]]] = LRUCache(
+            maxsize=INDEX_CACHE_BYTES, getsizeof=lambda entry: entry[0]
+        )
+
+    def pages(self, file_id: str) -> list[dict[str, Any]]:
+        with self.lock:
+            cached = self.cached.get(file_id)
+        if cached is not None:
+            return cached[1]
+        stored = storage.get_derivative(file_id, TEXT_INDEX)
+        pages: list[dict[str, Any]] = json.loads(stored)["pages"] if stored else []
+        with self.lock:
+            if stored and len(stored) <= INDEX_CACHE_BYTES:
+                self.cached[file_id] = (len(stored), pages)
+        return pages
+
+
+@functools.cache
+def _indexes() -> _Indexes:
+    return _Indexes()
+
+
+def search_record(
+    principal: Principal, record_id: str, base: str, version: str, query: str | None, page: str | None
+) -> tuple[Results, bool]:
+    """The hits of ``query`` in the text of the record's files that ``principal`` may read, and
+    whether anyone may see them (so shared caches may keep the answer)."""
+    if query is None or not query.strip():
+        raise BadRequest("Say what to search for: ?q=words.")
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadRequest(f"A search is at most {MAX_QUERY_CHARS} characters long.")
+    number = _page(page)
+    canvases = record_canvases(principal, record_id, base)
+    hits = [
+        CanvasHit(canvas_id(base, record_id, first + hit.page - 1), hit)
+        for file_id, first in canvases.texts
+        for hit in search(_indexes().pages(file_id), query)
+    ]
+    results = Results(search_url(base, record_id, version), query, hits, number)
+    if number > results.last:
+        raise BadRequest(f"This search has {results.last} pages of hits.")
+    return results, canvases.public
+
+
+def _page(page: str | None) -> int:
+    if page is None:
+        return 1
+    if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+        raise BadRequest("page is a page of hits: a whole number from 1.")
+    return int(page)
