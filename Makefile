@@ -6,7 +6,7 @@ STATE := $(or $(VELLUM_LOCAL_STATE),.local)
 LAYER := layers/dist/native-arm64.zip
 ASSETS := chalicelib/previews/static/vendor/.lock
 
-.PHONY: run test lint typecheck pytest token job reset layer synth
+.PHONY: run test lint typecheck pytest token job reset layer synth bench-pdf
 
 $(INSTALLED): requirements.txt requirements-dev.txt requirements-nodeps.txt infrastructure/requirements.txt layers/requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV) || \
@@ -59,3 +59,8 @@ $(ASSETS): web/package-lock.json web/build.sh web/fetch-bundle.sh $(wildcard web
 # The CloudFormation of every stage, offline: infrastructure/cdk.out (docs/deploy.md).
 synth: $(INSTALLED) $(LAYER) $(ASSETS)
 	$(PY) -m infrastructure
+
+# PDF pages ingested per second against Poppler's pdftoppm, and search latency (docs/benchmarks.md).
+bench-pdf: $(INSTALLED)
+	@command -v pdftoppm >/dev/null || (apt-get update && apt-get install -y poppler-utils)
+	$(PY) -m bench.bench_pdf_pages $(if $(QUICK),--quick)

@@ -17,6 +17,7 @@ class PdfPage:
     size: tuple[int, int] = LETTER  # points
     rotate: int = 0  # the page's /Rotate
     at: tuple[int, int] = (72, 700)  # where the text starts, in points from the bottom left
+    font_size: int = 24  # lines ("\n" in text) are 1.2 of it apart
 
 
 def pdf(pages: list[PdfPage | str]) -> bytes:
@@ -29,8 +30,15 @@ def pdf(pages: list[PdfPage | str]) -> bytes:
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
     for index, page in enumerate(described):
-        escaped = page.text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        content = b"BT /F1 24 Tf %d %d Td (" % page.at + escaped.encode("cp1252") + b") Tj ET"
+        lines = [
+            b"("
+            + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("cp1252")
+            + b") Tj"
+            for line in page.text.split("\n")
+        ]
+        leading = round(page.font_size * 1.2)
+        start = b"BT /F1 %d Tf %d TL %d %d Td " % (page.font_size, leading, *page.at)
+        content = start + b" T* ".join(lines) + b" ET"
         width, height = page.size
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Rotate {page.rotate} "

@@ -43,23 +43,24 @@ class CanvasHit:
 class Results:
     service: str  # the search service's id
     query: str
-    hits: list[CanvasHit]  # all of them, in canvas order
+    total: int  # hits in all
     page: int  # from 1
+    shown: list[CanvasHit]  # this page's, in canvas order
 
     def url(self, page: int) -> str:
         return f"{self.service}?{urlencode({'q': self.query, **({'page': page} if page > 1 else {})})}"
 
     @property
     def last(self) -> int:
-        return max(1, -(-len(self.hits) // HITS_PER_PAGE))
+        return last_page(self.total)
 
     @property
     def start(self) -> int:
         return (self.page - 1) * HITS_PER_PAGE
 
-    @property
-    def shown(self) -> list[CanvasHit]:
-        return self.hits[self.start : self.start + HITS_PER_PAGE]
+
+def last_page(total: int) -> int:
+    return max(1, -(-total // HITS_PER_PAGE))
 
 
 def services(search1: str, search2: str) -> list[dict[str, Any]]:
@@ -105,7 +106,7 @@ def search2(results: Results) -> dict[str, Any]:
         "partOf": {
             "id": results.url(1),
             "type": "AnnotationCollection",
-            "total": len(results.hits),
+            "total": results.total,
             "first": {"id": results.url(1), "type": "AnnotationPage"},
             "last": {"id": results.url(results.last), "type": "AnnotationPage"},
         },
@@ -159,7 +160,7 @@ def search1(results: Results) -> dict[str, Any]:
         "@type": "sc:AnnotationList",
         "within": {
             "@type": "sc:Layer",
-            "total": len(results.hits),
+            "total": results.total,
             "first": results.url(1),
             "last": results.url(results.last),
         },

@@ -19,8 +19,8 @@ from chalicelib.errors import BadRequest
 from chalicelib.files import storage
 from chalicelib.iiif.manifests import record_canvases, search_url
 from chalicelib.iiif.presentation import canvas_id
-from chalicelib.iiif.search import CanvasHit, Results
-from chalicelib.iiif.text_index import TEXT_INDEX, search
+from chalicelib.iiif.search import HITS_PER_PAGE, CanvasHit, Results, last_page
+from chalicelib.iiif.text_index import TEXT_INDEX, find, hit
 
 MAX_QUERY_CHARS = 200
 MAX_PAGE = 10_000
@@ -63,14 +63,22 @@ def search_record(
         raise BadRequest(f"A search is at most {MAX_QUERY_CHARS} characters long.")
     number = _page(page)
     canvases = record_canvases(principal, record_id, base)
-    hits = [
-        CanvasHit(canvas_id(base, record_id, first + hit.page - 1), hit)
+    # Every match is found (the total is part of the answer), but only the page's are made into
+    # hits with their boxes and context: a common word has tens of thousands of matches.
+    matches = [
+        (pages, first, match)
         for file_id, first in canvases.texts
-        for hit in search(_indexes().pages(file_id), query)
+        for pages in [_indexes().pages(file_id)]
+        for match in find(pages, query)
     ]
-    results = Results(search_url(base, record_id, version), query, hits, number)
-    if number > results.last:
-        raise BadRequest(f"This search has {results.last} pages of hits.")
+    if number > last_page(len(matches)):
+        raise BadRequest(f"This search has {last_page(len(matches))} pages of hits.")
+    start = (number - 1) * HITS_PER_PAGE
+    shown = [
+        CanvasHit(canvas_id(base, record_id, first + match.page - 1), hit(pages, match))
+        for pages, first, match in matches[start : start + HITS_PER_PAGE]
+    ]
+    results = Results(search_url(base, record_id, version), query, len(matches), number, shown)
     return results, canvases.public
 
 

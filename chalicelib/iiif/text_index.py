@@ -43,16 +43,23 @@ def page_index(words: list[list[Any]]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class Hit:
+class Match:
     page: int  # from 1
-    first: int  # the first word matched, by its place on the page (from 0)
+    first: int  # the words matched, by their place on the page (from 0)
+    last: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    page: int
+    first: int
     boxes: list[tuple[int, int, int, int]]  # x, y, w, h of each word matched
     match: str  # the words matched, as printed
     before: str
     after: str
 
 
-def search(pages: list[dict[str, Any]], query: str) -> Iterator[Hit]:
+def find(pages: list[dict[str, Any]], query: str) -> Iterator[Match]:
     """Every place the query's words stand together, from the start of a word, in page order
     ("vote" finds "votes", "ote" does not)."""
     folded = fold(query)
@@ -64,15 +71,16 @@ def search(pages: list[dict[str, Any]], query: str) -> Iterator[Hit]:
         while found != -1:
             first = bisect.bisect_right(starts, found) - 1
             if starts[first] == found:  # at a word's start
-                last = bisect.bisect_left(starts, found + len(folded)) - 1
-                yield _hit(number, page, first, last)
+                yield Match(number, first, bisect.bisect_left(starts, found + len(folded)) - 1)
             found = text.find(folded, found + 1)
 
 
-def _hit(number: int, page: dict[str, Any], first: int, last: int) -> Hit:
-    words, boxes = page["words"], page["boxes"]
+def hit(pages: list[dict[str, Any]], match: Match) -> Hit:
+    """A match with its words' boxes and its context: made only for the hits a page of results shows."""
+    page = pages[match.page - 1]
+    words, boxes, first, last = page["words"], page["boxes"], match.first, match.last
     return Hit(
-        page=number,
+        page=match.page,
         first=first,
         boxes=[
             (boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3])
@@ -82,3 +90,8 @@ def _hit(number: int, page: dict[str, Any], first: int, last: int) -> Hit:
         before=" ".join(words[max(0, first - CONTEXT_WORDS) : first]),
         after=" ".join(words[last + 1 : last + 1 + CONTEXT_WORDS]),
     )
+
+
+def search(pages: list[dict[str, Any]], query: str) -> Iterator[Hit]:
+    """Every hit of the query, made in full."""
+    return (hit(pages, match) for match in find(pages, query))

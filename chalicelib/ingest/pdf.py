@@ -84,14 +84,28 @@ def render(path: Path, first: int, last: int, limits: PageLimits, folder: Path) 
         page = document[number - 1]
         width, height = pixel_size(page.get_width(), page.get_height(), limits)
         scale = render_scale(page.get_width(), page.get_height(), limits)
-        image = page.render(scale=scale, draw_annots=True).to_pil()
-        if image.size != (width, height):  # never expected; the recorded size is what viewers ask for
-            image = image.resize((width, height))
-        image.convert("RGB").save(folder / f"{number}.ppm", format="PPM")
+        bitmap = page.render(scale=scale, draw_annots=True, rev_byteorder=True, prefer_bgrx=False)
+        _save_ppm(bitmap, (width, height), folder / f"{number}.ppm")
         words = list(_words(page, width, height))
         (folder / f"{number}.json").write_text(json.dumps({"words": words}, ensure_ascii=False))
         page.close()
         yield number
+
+
+def _save_ppm(bitmap: Any, size: tuple[int, int], path: Path) -> None:
+    """The rendered RGB pixels as they are, behind a PPM header (no copy through Pillow)."""
+    if (bitmap.width, bitmap.height) != size or bitmap.n_channels != 3:  # never expected
+        bitmap.to_pil().convert("RGB").resize(size).save(path, format="PPM")
+        return
+    row = bitmap.width * 3
+    pixels = memoryview(bitmap.buffer).cast("B")
+    with path.open("wb") as file:
+        file.write(b"P6 %d %d 255\n" % size)
+        if bitmap.stride == row:
+            file.write(pixels)
+        else:
+            for start in range(0, bitmap.stride * bitmap.height, bitmap.stride):
+                file.write(pixels[start : start + row])
 
 
 def _words(page: Any, width: int, height: int) -> Iterator[list[Any]]:
@@ -103,9 +117,18 @@ def _words(page: Any, width: int, height: int) -> Iterator[list[Any]]:
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     device_x, device_y = ctypes.c_int(), ctypes.c_int()
 
-    def to_pixels(x: float, y: float) -> tuple[int, int]:
+    def device(x: float, y: float) -> tuple[int, int]:
         pdfium_c.FPDF_PageToDevice(page.raw, 0, 0, width, height, 0, x, y, device_x, device_y)
         return device_x.value, device_y.value
+
+    # Page space to pixels is affine (its /Rotate and crop box included): PDFium's own mapping of
+    # three points far apart gives it to a thousandth of a pixel, and then each character costs
+    # no call for it.
+    (ox, oy), (xx, xy), (yx, yy) = device(0, 0), device(1000, 0), device(0, 1000)
+    a, b, c, d = (xx - ox) / 1000, (yx - ox) / 1000, (xy - oy) / 1000, (yy - oy) / 1000
+
+    def to_pixels(x: float, y: float) -> tuple[int, int]:
+        return round(ox + a * x + b * y), round(oy + c * x + d * y)
 
     text: list[str] = []
     box: list[int] = []
