@@ -4,6 +4,7 @@ encrypted and damaged ones, multi-page TIFFs."""
 from __future__ import annotations
 
 import io
+import zlib
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
@@ -59,6 +60,30 @@ def pdf_file(objects: list[bytes]) -> bytes:
     document += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     document += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, start)
     return document
+
+
+def image_pdf(images: list[Image.Image], side: int) -> bytes:
+    """A PDF of square pages ``side`` points wide, each showing one RGB image, losslessly
+    (/FlateDecode), the whole page."""
+    kids = " ".join(f"{3 + 3 * index} 0 R" for index in range(len(images)))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {len(images)} >>".encode(),
+    ]
+    for index, image in enumerate(images):
+        pixels = zlib.compress(image.convert("RGB").tobytes())
+        content = b"q %d 0 0 %d 0 0 cm /Im1 Do Q" % (side, side)
+        objects += [
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {side} {side}] /Resources << /XObject "
+            f"<< /Im1 {4 + 3 * index} 0 R >> >> /Contents {5 + 3 * index} 0 R >>".encode(),
+            b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB "
+            b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n"
+            % (*image.size, len(pixels))
+            + pixels
+            + b"\nendstream",
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        ]
+    return pdf_file(objects)
 
 
 def encrypted_pdf(password: str = "secret") -> bytes:  # noqa: S107 - a sample's, not a credential

@@ -20,6 +20,7 @@ import requests
 from PIL import Image
 
 from chalicelib.files.keys import encode_key
+from tests.samples import image_pdf
 from tests.stack import Stack, make_token
 
 pytestmark = pytest.mark.e2e
@@ -43,7 +44,7 @@ OPTIONAL = [
 KNOWN_VALIDATOR_BUGS = {"3.0": {"format_webp", "size_up"}, "2.0": {"format_webp"}}
 
 
-def validator_image() -> bytes:
+def validator_picture() -> Image.Image:
     """1000x1000 px, 10x10 squares of 100 px, coloured from ValidationInfo().colorInfo[column][row]."""
     from iiif_validator.validator import ValidationInfo
 
@@ -54,28 +55,45 @@ def validator_image() -> bytes:
             image.paste(
                 tuple(colours[column][row]), (column * 100, row * 100, column * 100 + 100, row * 100 + 100)
             )
+    return image
+
+
+def validator_image() -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    validator_picture().save(buffer, format="PNG")
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="module")
-def image_id(stack: Stack) -> str:
+def uploaded(stack: Stack, name: str, content: bytes) -> str:
+    """The version id of ``content``, uploaded to a public bucket and ingested."""
     auth = {"Authorization": f"Bearer {make_token(stack, 'iiif-validator')}"}
     bucket = requests.post(f"{stack.api}/files", json={"public_read": True}, headers=auth, timeout=10).json()[
         "id"
     ]
-    content = validator_image()
-    target = f"{stack.api}/files/{bucket}/{encode_key('validator/67352ccc-d1b0-11e1-89ae-279075081939.png')}"
+    target = f"{stack.api}/files/{bucket}/{encode_key(f'validator/{name}')}"
     upload = requests.post(f"{target}?uploads", json={"size": len(content)}, headers=auth, timeout=10).json()
     [part] = upload["parts"]
     assert requests.put(part["url"], data=content, headers=part["headers"], timeout=30).status_code == 200
     version = requests.post(f"{target}?uploadId={upload['id']}", headers=auth, timeout=30).json()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while requests.get(f"{target}?meta", headers=auth, timeout=10).json()["ingest"]["state"] != "done":
-        assert time.monotonic() < deadline, "ingest did not describe the validator's image"
+        assert time.monotonic() < deadline, f"ingest did not finish {name}"
         time.sleep(0.2)
     return str(version["version_id"])
+
+
+@pytest.fixture(scope="module")
+def image_id(stack: Stack) -> str:
+    return uploaded(stack, "67352ccc-d1b0-11e1-89ae-279075081939.png", validator_image())
+
+
+@pytest.fixture(scope="module")
+def page_id(stack: Stack) -> str:
+    """Page 2 of a PDF, showing the validator's image: 180 pt wide, at the 400 dpi limit exactly
+    1000 px, as the validator expects."""
+    cover = Image.new("RGB", (1000, 1000), "white")
+    content = image_pdf([cover, validator_picture()], side=180)
+    return f"{uploaded(stack, 'scanned.pdf', content)}~p2"
 
 
 def validate(
@@ -106,6 +124,13 @@ def test_a_quality_starting_with_a_semicolon_is_a_400_not_a_lost_route(stack: St
 @pytest.mark.parametrize("version", ["3.0", "2.0"])
 def test_level_2_passes_the_official_validator(stack: Stack, image_id: str, version: str) -> None:
     assert validate(stack, image_id, version, level=2) == set()
+
+
+@pytest.mark.parametrize("version", ["3.0", "2.0"])
+def test_a_pdf_page_passes_the_official_validator_at_level_2(
+    stack: Stack, page_id: str, version: str
+) -> None:
+    assert validate(stack, page_id, version, level=2) == set()
 
 
 @pytest.mark.parametrize("version", ["3.0", "2.0"])
