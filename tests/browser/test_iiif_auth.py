@@ -20,10 +20,10 @@ import requests
 from PIL import Image
 from playwright.sync_api import Browser, Page, Response, expect
 
-from chalicelib.files.keys import encode_key
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS
+from tests.browser.records import publish_record
 from tests.browser.site import viewer_site
-from tests.stack import Stack, make_token
+from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -41,30 +41,12 @@ class Restricted:
 
 def publish_restricted(stack: Stack, **access: Any) -> Restricted:
     """A published public record of a 1200x800 JPEG and a PDF, its files restricted to alice."""
-    auth = {"Authorization": f"Bearer {make_token(stack, 'alice')}"}
-
-    def call(method: str, path: str, body: Any = None) -> Any:
-        response = requests.request(method, f"{stack.api}{path}", json=body, headers=auth, timeout=60)
-        assert response.ok, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json() if response.content else None
-
     access = {"record": "public", "files": "restricted", **access}
-    record = call("POST", "/records", {"metadata": {"title": "Letters"}, "access": access})
     picture = io.BytesIO()
     Image.new("RGB", (1200, 800), (30, 110, 200)).save(picture, format="JPEG")
-    for key, content in (("letter.jpg", picture.getvalue()), ("transcript.pdf", b"%PDF-1.4\n%%EOF\n")):
-        path = f"/records/{record['id']}/files/{encode_key(key)}"
-        upload = call("POST", f"{path}?uploads", {"size": len(content)})
-        [part] = upload["parts"]
-        requests.put(part["url"], data=content, headers=part["headers"], timeout=60).raise_for_status()
-        call("POST", f"{path}?uploadId={upload['id']}")
-    listing = call("GET", f"/records/{record['id']}")["links"]["files"].removeprefix(stack.api)
-    deadline = time.monotonic() + 120
-    while {entry["ingest"]["state"] for entry in call("GET", listing)["contents"]} - {"done", "failed"}:
-        assert time.monotonic() < deadline, "ingest did not finish"
-        time.sleep(0.3)
-    versions = {entry["key"]: entry["version_id"] for entry in call("GET", listing)["contents"]}
-    call("POST", f"/records/{record['id']}/publish")
+    files = {"letter.jpg": picture.getvalue(), "transcript.pdf": b"%PDF-1.4\n%%EOF\n"}
+    record = publish_record(stack, "alice", {"metadata": {"title": "Letters"}, "access": access}, files)
+    versions = record["versions"]
     manifest = f"{stack.api}/iiif/presentation/{record['id']}/manifest"
     [canvas] = requests.get(manifest, timeout=30).json()["items"]
     return Restricted(

@@ -16,10 +16,10 @@ import requests
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
-from chalicelib.files.keys import encode_key
 from tests import samples
+from tests.browser.records import publish_record
 from tests.browser.site import viewer_site
-from tests.stack import Stack, make_token
+from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -42,32 +42,13 @@ class Record:
 
 @pytest.fixture(scope="module")
 def record(stack: Stack) -> Record:
-    auth = {"Authorization": f"Bearer {make_token(stack, 'curator')}"}
-
-    def call(method: str, path: str, body: Any = None) -> requests.Response:
-        response = requests.request(method, f"{stack.api}{path}", json=body, headers=auth, timeout=60)
-        assert response.ok, f"{method} {path}: {response.status_code} {response.text}"
-        return response
-
-    made = call("POST", "/records", {"metadata": {"title": "A harbour book"}}).json()
     picture = io.BytesIO()
     Image.new("RGB", (1600, 1200), (40, 90, 160)).save(picture, format="JPEG")
-    for key, content in (("cover.jpg", picture.getvalue()), ("book.pdf", samples.pdf(PAGES))):
-        path = f"/records/{made['id']}/files/{encode_key(key)}"
-        upload = call("POST", f"{path}?uploads", {"size": len(content)}).json()
-        [part] = upload["parts"]
-        requests.put(part["url"], data=content, headers=part["headers"], timeout=60).raise_for_status()
-        call("POST", f"{path}?uploadId={upload['id']}")
-    links = call("GET", f"/records/{made['id']}").json()["links"]
-    deadline = time.monotonic() + 180
-    listing = links["files"].removeprefix(stack.api)
-    while {entry["ingest"]["state"] for entry in call("GET", listing).json()["contents"]} != {"done"}:
-        assert time.monotonic() < deadline, "ingest did not finish"
-        time.sleep(0.5)
-    call("POST", f"/records/{made['id']}/publish")
-    manifest = requests.get(links["iiif_manifest"], timeout=30).json()
+    files = {"cover.jpg": picture.getvalue(), "book.pdf": samples.pdf(PAGES)}
+    published = publish_record(stack, "curator", {"metadata": {"title": "A harbour book"}}, files)
+    manifest = requests.get(published["links"]["iiif_manifest"], timeout=30).json()
     return Record(
-        links["iiif_manifest"],
+        published["links"]["iiif_manifest"],
         [canvas["id"] for canvas in manifest["items"]],
         [canvas["label"]["none"][0] for canvas in manifest["items"]],
     )
