@@ -126,3 +126,20 @@ def tiff(sizes: list[tuple[int, int]]) -> bytes:
 
 def page_colour(number: int) -> tuple[int, int, int]:
     return ((70 * number) % 256, (140 + 50 * number) % 256, (200 - 60 * number) % 256)
+
+
+def phone_photo(format: str, orientation: int = 6) -> bytes:
+    """A 300 x 200 photo as a phone stores one taken upright (turned by ``orientation``), red with
+    a blue square in its top left corner as stored, in "HEIF" (HEIC, via pillow-heif) or "AVIF"."""
+    image = Image.new("RGB", (300, 200), (200, 30, 30))
+    image.paste((0, 0, 255), (0, 0, 60, 60))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    if format == "HEIF":  # without registering pillow-heif's opener: Vellum must do that itself
+        import pillow_heif
+
+        pillow_heif.from_pillow(image).save(buffer, exif=exif.tobytes(), quality=95)
+    else:
+        image.save(buffer, format=format, exif=exif.tobytes(), quality=95)
+    return buffer.getvalue()

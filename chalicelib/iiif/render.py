@@ -7,6 +7,7 @@ region, size, rotation (mirroring first), quality, format.
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,46 @@ class Pixels:
     format: str
 
 
+# ISO base media file brands (ftyp) of HEIF images that Pillow reads only with pillow-heif's
+# plugin (libheif). AVIF, the same container with AV1 inside, Pillow reads itself.
+HEIF_BRANDS = frozenset(
+    {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}
+)
+AVIF_BRANDS = frozenset({b"avif", b"avis"})
+
+
+def iso_brands(head: bytes) -> set[bytes]:
+    """The major and compatible brands of an ISO base media file's ftyp box; none if it has none."""
+    if head[4:8] != b"ftyp":
+        return set()
+    size = int.from_bytes(head[:4], "big")
+    return {head[8:12], *(head[start : start + 4] for start in range(16, min(size, len(head)) - 3, 4))}
+
+
+def open_image(source: bytes | Path) -> Image.Image:
+    """``Image.open``, able to read HEIF (phone photos) too. pillow-heif is imported only for a
+    HEIF file: it costs a tenth of a second, which a tile request should not pay."""
+    head = source[:64] if isinstance(source, bytes) else _head(source)
+    brands = iso_brands(head)
+    if brands & HEIF_BRANDS and not brands & AVIF_BRANDS:
+        _register_heif()
+    return Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return file.read(64)
+
+
+@functools.cache
+def _register_heif() -> None:
+    import pillow_heif
+
+    # libheif applies the image's own rotation and mirroring (irot, imir) as it decodes, and
+    # sets the EXIF orientation it read to 1, so the image is upright as it opens.
+    pillow_heif.register_heif_opener()
+
+
 def open_upright(source: bytes | Path, max_pixels: int, *, reduce: int = 1, frame: int = 0) -> Image.Image:
     """The source's ``frame`` (its first, or a page of a multi-page TIFF), turned as its EXIF
     orientation says (IIIF coordinates are upright).
@@ -43,16 +84,23 @@ def open_upright(source: bytes | Path, max_pixels: int, *, reduce: int = 1, fram
     larger than Pillow's own default limit (about 89 MP) it is. A path is read as it is decoded,
     and closed after, so the encoded bytes are never held beside the pixels. ``reduce`` shrinks it
     by that factor (1, 2, 4 or 8), sizes rounded up as ``Image.reduce`` rounds them: a JPEG is
-    decoded at that size by libjpeg's DCT scaling, never at full size.
+    decoded at that size by libjpeg's DCT scaling, a JPEG 2000 by OpenJPEG from its lower
+    resolution levels, never at full size.
     """
     Image.MAX_IMAGE_PIXELS = max_pixels
-    image: Image.Image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+    image = open_image(source)
     image.seek(frame)
     if reduce > 1:
         width, height = image.size
-        image.draft(None, (max(1, width // reduce), max(1, height // reduce)))
-        if image.size != (-(-width // reduce), -(-height // reduce)):  # not a JPEG: decode, then reduce
-            image = normalised(image).reduce(reduce)
+        if image.format == "JPEG2000" and reduce == 2:
+            # OpenJPEG decodes only the resolution levels asked for: one fewer is half the size,
+            # rounded up as Image.reduce rounds it (the plugin's attribute shadows that method).
+            image.reduce = 1  # type: ignore[method-assign, assignment]
+            image.load()
+        else:
+            image.draft(None, (max(1, width // reduce), max(1, height // reduce)))
+        if image.size != (-(-width // reduce), -(-height // reduce)):  # neither: decode, then reduce
+            image = Image.Image.reduce(normalised(image), reduce)
     # In place: otherwise exif_transpose returns a copy, even of an upright image (900 MB at 300 MP).
     ImageOps.exif_transpose(image, in_place=True)
     return image

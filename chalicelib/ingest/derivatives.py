@@ -16,6 +16,10 @@ from chalicelib.ingest.sources import local_copy
 from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
 
+# Formats whose decoders make a half-size image without the full one: level 1 then comes from
+# the file, after the full size is dropped (JPEG: libjpeg's DCT scaling; JPEG 2000: OpenJPEG's
+# resolution levels).
+HALVED_IN_DECODING = frozenset({"image/jpeg", "image/jp2"})
 UPLOAD_THREADS = 16  # S3 takes thousands of small PUTs a second per prefix: the network is the limit
 # Derivatives encoded but not yet stored: bounds their memory when encoding outpaces the PUTs.
 MAX_WAITING = 4 * UPLOAD_THREADS
@@ -80,7 +84,7 @@ def make_derivatives(file_id: str) -> int:
             settings.iiif_tile_size,
             settings.thumbnail_sizes,
             half=(lambda: open_upright(source, limit, reduce=2))
-            if stored.sniffed_type == "image/jpeg"
+            if stored.sniffed_type in HALVED_IN_DECODING
             else None,
             alpha=image.get("mode") in ALPHA_MODES,
         )

@@ -7,11 +7,12 @@ anything is allocated.
 
 from __future__ import annotations
 
-import io
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from chalicelib.iiif.render import AVIF_BRANDS, HEIF_BRANDS, iso_brands, open_image
 
 # Magic numbers (the first bytes of a file) of the types Vellum treats specially.
 SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
@@ -30,7 +31,18 @@ SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"PK\x03\x04", 0, "application/zip"),
 )
 IMAGE_TYPES = frozenset(
-    {"image/jpeg", "image/png", "image/gif", "image/tiff", "image/bmp", "image/jp2", "image/webp"}
+    {
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/tiff",
+        "image/bmp",
+        "image/jp2",
+        "image/webp",
+        "image/heic",
+        "image/heif",
+        "image/avif",
+    }
 )
 
 
@@ -42,6 +54,11 @@ def sniff(head: bytes) -> str | None:
     """The MIME type the first bytes of a file announce, or None if Vellum does not know them."""
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
+    brands = iso_brands(head)
+    if brands & AVIF_BRANDS:
+        return "image/avif"
+    if brands & HEIF_BRANDS:
+        return "image/heic" if brands & {b"heic", b"heix", b"heim", b"heis"} else "image/heif"
     for signature, offset, mimetype in SIGNATURES:
         if head[offset : offset + len(signature)] == signature:
             return mimetype
@@ -72,7 +89,7 @@ def image_facts(data: bytes, max_pixels: int) -> ImageFacts:
         with warnings.catch_warnings():
             # Pillow warns between its limit and twice it; our own check below decides.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            opened = Image.open(io.BytesIO(data))
+            opened = open_image(data)
         with opened as image:
             width, height = image.size
             if width * height > max_pixels:
@@ -107,7 +124,7 @@ def frame_sizes(path: Path, max_pixels: int, max_pages: int) -> list[list[int]]:
     Image.MAX_IMAGE_PIXELS = max_pixels
     sizes: list[list[int]] = []
     try:
-        with Image.open(path) as image:
+        with open_image(path) as image:
             for index in range(int(getattr(image, "n_frames", 1))):
                 if index >= max_pages:
                     raise NotAnImage(f"the image has more than the {max_pages} pages allowed")

@@ -381,3 +381,16 @@ def test_a_300_page_pdf_is_made_in_fifteen_batches_and_searched_on_its_last_page
     found = json.loads(api.http.get(f"/iiif/search/2/{record['id']}?q=leaf%20300", headers=ALICE).body)
     [word, _] = found["items"]
     assert word["target"].split("#")[0].endswith("/canvas/300")
+
+
+@pytest.mark.parametrize("format", ["HEIF", "AVIF"])
+def test_a_phone_photo_is_an_image_served_upright(api: Client, pump: Any, format: str) -> None:
+    version, meta = landed(api, pump, samples.phone_photo(format, orientation=6), "IMG_0001.bin")
+
+    assert meta["ingest"]["image"] == {"width": 200, "height": 300}
+    upright = image(api, f"/iiif/3/{version}/full/max/0/default.png")
+    assert upright.size == (200, 300)
+    # Stored sideways with the blue corner top left; turned a quarter clockwise, it is top right.
+    red, _, blue = upright.getpixel((190, 10))  # type: ignore[misc]
+    assert blue > 200 and red < 60
+    assert image(api, f"/iiif/3/{version}/full/100,/0/default.jpg").size == (100, 150)

@@ -111,7 +111,7 @@ def test_an_image_ingest_accepted_opens_whatever_pillows_default_limit(
     assert open_upright(buffer.getvalue(), max_pixels=500_000_000).size == (100, 100)
 
 
-@pytest.mark.parametrize("format", ["JPEG", "PNG"])
+@pytest.mark.parametrize("format", ["JPEG", "PNG", "JPEG2000"])
 def test_a_source_opens_reduced_with_sizes_rounded_up_as_pillow_reduces(format: str) -> None:
     from chalicelib.iiif.render import open_upright
 
@@ -122,6 +122,18 @@ def test_a_source_opens_reduced_with_sizes_rounded_up_as_pillow_reduces(format: 
 
     assert half.size == Image.new("RGB", (1301, 901)).reduce(2).size == (651, 451)
     assert half.getpixel((300, 300)) == pytest.approx((10, 200, 30), abs=3)
+
+
+def test_a_jpeg_2000_half_is_decoded_from_its_lower_resolution_levels_alone() -> None:
+    from chalicelib.iiif.render import open_upright
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1301, 901), (10, 200, 30)).save(buffer, format="JPEG2000", num_resolutions=4)
+
+    half = open_upright(buffer.getvalue(), max_pixels=500_000_000, reduce=2)
+
+    # OpenJPEG's own reduction, not a decode at full size reduced after (which would be a plain Image).
+    assert half.format == "JPEG2000" and half.size == (651, 451)
 
 
 def test_ingest_given_a_cheaper_half_uses_it_for_level_1_and_below() -> None:

@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from chalicelib.ingest.media import NotAnImage, image_facts, sniff
+from tests import samples
 
 
 def encoded(image: Image.Image, format: str, **options: object) -> bytes:
@@ -63,6 +64,16 @@ def test_a_photo_turned_by_exif_is_described_upright() -> None:
     facts = image_facts(data, max_pixels=10**6)
 
     assert (facts.width, facts.height, facts.orientation) == (480, 640, 6)
+
+
+@pytest.mark.parametrize(("format", "mimetype"), [("HEIF", "image/heic"), ("AVIF", "image/avif")])
+def test_a_phone_photo_is_recognised_and_described_upright(format: str, mimetype: str) -> None:
+    data = samples.phone_photo(format, orientation=6)
+
+    facts = image_facts(data, max_pixels=10**6)
+
+    assert sniff(data) == mimetype
+    assert (facts.width, facts.height) == (200, 300)
 
 
 def test_a_multi_page_tiff_counts_its_pages() -> None:
