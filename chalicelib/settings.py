@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     max_document_pixels: int = Field(default=20_000_000_000, ge=1)
     pages_per_batch: int = Field(default=20, ge=1, le=500)
     page_render_seconds: int = Field(default=60, ge=1, le=600)
+    # FFmpeg reads audio and video in a child process too; one step (the facts, a still image: a
+    # waveform decodes the whole sound) that takes longer refuses the file.
+    media_step_seconds: int = Field(default=300, ge=1, le=840)
 
     # IIIF: the largest image one request may ask for (maxWidth/maxHeight/maxArea in info.json),
     # and the tile size viewers are offered.

@@ -143,3 +143,72 @@ def phone_photo(format: str, orientation: int = 6) -> bytes:
     else:
         image.save(buffer, format=format, exif=exif.tobytes(), quality=95)
     return buffer.getvalue()
+
+
+def tone(seconds: float = 2.0, rate: int = 8000, format: str = "wav") -> bytes:
+    """A sound that is silent for its first half and a loud 440 Hz tone for its second, as WAV
+    (the standard library writes it) or MP3 (FFmpeg's LAME, through PyAV)."""
+    import math
+    import struct
+    import wave
+
+    count = int(seconds * rate)
+    samples = [
+        0 if n < count // 2 else int(30000 * math.sin(2 * math.pi * 440 * n / rate)) for n in range(count)
+    ]
+    if format == "wav":
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as audio:
+            audio.setnchannels(1)
+            audio.setsampwidth(2)
+            audio.setframerate(rate)
+            audio.writeframes(struct.pack(f"<{count}h", *samples))
+        return buffer.getvalue()
+    return _encoded_sound(samples, rate, format)
+
+
+def _encoded_sound(samples: list[int], rate: int, format: str) -> bytes:
+    import struct
+
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format=format) as container:
+        stream = container.add_stream("libmp3lame" if format == "mp3" else "aac", rate=rate)
+        stream.layout = "mono"
+        step = 1152
+        for start in range(0, len(samples), step):
+            chunk = samples[start : start + step]
+            frame = av.AudioFrame(format="s16", layout="mono", samples=len(chunk))
+            frame.planes[0].update(struct.pack(f"<{len(chunk)}h", *chunk))
+            frame.sample_rate = rate
+            frame.pts = start
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def video(seconds: int = 4, size: tuple[int, int] = (320, 240), fps: int = 10) -> bytes:
+    """An H.264 MP4 whose frames are second ``n``'s colour (``second_colour(n)``), full frame."""
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"g": str(fps)}  # a keyframe every second
+        for index in range(seconds * fps):
+            frame = av.VideoFrame.from_image(Image.new("RGB", size, second_colour(index // fps)))
+            frame.pts = index
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def second_colour(second: int) -> tuple[int, int, int]:
+    return [(220, 40, 40), (40, 200, 60), (40, 60, 220), (230, 210, 40), (200, 60, 200)][second % 5]

@@ -258,6 +258,10 @@ class FileItem(_FilesTable):
     # the pages whose derivatives are stored (a set: a batch done twice counts once).
     pages = JSONAttribute(null=True)
     pages_done = NumberSetAttribute(null=True)
+    # For audio and video: their facts (chalicelib.ingest.timed_media.MediaFacts), and the still
+    # images made of them, [width, height] by name (poster, strip, waveform).
+    media = JSONAttribute(null=True)
+    stills = JSONAttribute(null=True)
     # Bytes of IIIF answers rendered on demand and stored since rendered_since (a budget per period).
     rendered_bytes = NumberAttribute(default=0)
     rendered_since = UTCDateTimeAttribute(null=True)

@@ -7,10 +7,14 @@ from typing import Any
 
 from chalicelib.files.buckets import Bucket
 from chalicelib.files.keys import encode_key
+from chalicelib.files.models import IngestState
 from chalicelib.files.objects import ObjectVersion
 from chalicelib.files.storage import StoredPart
 from chalicelib.files.stored import StoredFile
 from chalicelib.files.uploads import SignedRequest, Upload
+from chalicelib.iiif.identifiers import still_identifier
+from chalicelib.iiif.pyramid import thumbnail_sizes
+from chalicelib.settings import get_settings
 
 # The longest side of the thumbnail a listing links to when ingest stored none (a small image).
 THUMBNAIL_SIDE = 256
@@ -89,6 +93,24 @@ def iiif_links(
     }
 
 
+def _stills_links(base: str, version_id: str, stills: dict[str, list[int]]) -> dict[str, Any]:
+    """Audio's or video's still images: its thumbnail (a video's poster, a sound's waveform), and
+    each still's IIIF image."""
+    name = "poster" if "poster" in stills else next(iter(stills))
+    width, height = stills[name]
+    sizes = thumbnail_sizes(width, height, get_settings().thumbnail_sizes)
+    thumbnail = sizes[min(1, len(sizes) - 1)] if sizes else None  # as a stored image's (StoredFile)
+    links = iiif_links(
+        base, still_identifier(version_id, name), {"width": width, "height": height}, thumbnail
+    )
+    return {
+        "thumbnail": links["thumbnail"],
+        "iiif_stills": {
+            still: f"{base}/iiif/3/{still_identifier(version_id, still)}/info.json" for still in stills
+        },
+    }
+
+
 def object_meta_json(version: ObjectVersion, stored: StoredFile | None, base: str) -> dict[str, Any]:
     """An object's JSON with what ingest and integrity checks know of its bytes (``?meta``)."""
     body = version_json(version, base)
@@ -105,8 +127,12 @@ def object_meta_json(version: ObjectVersion, stored: StoredFile | None, base: st
         ingest["thumbnail"] = stored.thumbnail
     if stored.pages:
         ingest["pages"] = {"done": len(stored.pages_stored), "total": len(stored.pages)}
+    if stored.media:
+        ingest["media"] = stored.media
     if stored.viewable_image:
         body["links"].update(iiif_links(base, version.version_id, stored.viewable_image, stored.thumbnail))
+    elif stored.stills and stored.ingest == IngestState.DONE:
+        body["links"].update(_stills_links(base, version.version_id, stored.stills))
     checked = timestamp(stored.last_check_at) if stored.last_check_at else None
     undone = timestamp(stored.overwrite_undone_at) if stored.overwrite_undone_at else None
     return {

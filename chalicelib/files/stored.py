@@ -50,6 +50,8 @@ class StoredFile:
     overwrite_undone_at: datetime | None = None  # when bytes landing on the recorded ones were undone
     pages: list[list[int]] | None = None  # a multi-page file's pages, [width, height] each
     pages_stored: frozenset[int] = frozenset()  # the pages (from 1) whose derivatives are stored
+    media: dict[str, Any] | None = None  # audio's or video's facts
+    stills: dict[str, list[int]] | None = None  # the still images made of them: [width, height] by name
 
     @property
     def viewable_image(self) -> dict[str, Any] | None:
@@ -84,6 +86,8 @@ def _from_item(item: FileItem) -> StoredFile:
         overwrite_undone_at=item.overwrite_undone_at,
         pages=[list(size) for size in item.pages] if item.pages else None,
         pages_stored=frozenset(int(page) for page in item.pages_done or ()),
+        media=dict(item.media) if item.media else None,
+        stills={name: list(size) for name, size in item.stills.items()} if item.stills else None,
     )
 
 
@@ -218,6 +222,11 @@ def record_pages_done(file_id: str, pages: list[int]) -> int | None:
             return None
         raise
     return len(item.pages_done or ())
+
+
+def record_media(file_id: str, facts: dict[str, Any], stills: dict[str, list[int]]) -> None:
+    """Audio's or video's facts, and the still images made of it, all stored."""
+    _item(file_id).update(actions=[FileItem.media.set(facts), FileItem.stills.set(stills)])
 
 
 def reserve_rendered_bytes(file_id: str, nbytes: int, budget: int, period: timedelta) -> bool:

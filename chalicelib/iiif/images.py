@@ -27,7 +27,7 @@ from chalicelib.files.access import on_access_narrowed, on_access_widened
 from chalicelib.files.buckets import Bucket, load_bucket
 from chalicelib.files.models import IngestState
 from chalicelib.files.objects import find_version
-from chalicelib.files.stored import reserve_rendered_bytes, stored_file
+from chalicelib.files.stored import StoredFile, reserve_rendered_bytes, stored_file
 from chalicelib.iiif.geometry import ImagePlan, Limits, canonical_path, plan_image
 from chalicelib.iiif.identifiers import DEGRADED_SUFFIX, ImageIdentifier, parse_identifier
 from chalicelib.iiif.info import ImageLimits, info_json
@@ -239,44 +239,69 @@ def _look_up(named: ImageIdentifier) -> _Found:
         raise NotFound(NOT_AN_IMAGE)
     if named.page is not None and not (stored.pages and named.page <= len(stored.pages)):
         raise NotFound(NOT_AN_IMAGE)  # no such page (a still image has none)
-    image = stored.viewable_image
-    if image is None:
+    if named.still is not None and stored.stills is not None and named.still not in stored.stills:
+        raise NotFound(NOT_AN_IMAGE)  # a still this file has none of (a sound's poster)
+    shape = _shape(named, stored) if stored.ingest == IngestState.DONE else None
+    if shape is None:
         sniffed = stored.sniffed_type
         pending = stored.ingest == IngestState.PENDING and (
-            stored.image is not None or sniffed is None or sniffed.startswith("image/")
+            named.still is not None
+            or stored.image is not None
+            or sniffed is None
+            or sniffed.startswith("image/")
         )
         return _Found(None, bucket, version.is_head, pending)
     facts = public_facts(bucket.record_id) if bucket.record_id else None
-    width, height, levels, thumbnails = (
-        int(image["width"]),
-        int(image["height"]),
-        stored.levels,
-        stored.thumbnails,
-    )
-    prefix = ""
-    if stored.pages:  # ingest made each page as it would a still image (chalicelib.ingest.pages)
-        page = named.page or 1
-        width, height = stored.pages[page - 1]
-        settings = get_settings()
-        levels = level_count(width, height, settings.iiif_tile_size)
-        thumbnails = thumbnail_sizes(width, height, settings.thumbnail_sizes)
-        prefix = page_prefix(page)
     source = ImageSource(
         identifier=named.full,
         file_id=stored.id,
         s3_key=stored.s3_key,
-        width=width,
-        height=height,
-        levels=levels,
-        thumbnails=thumbnails,
-        prefix=prefix,
+        width=shape.width,
+        height=shape.height,
+        levels=shape.levels,
+        thumbnails=shape.thumbnails,
+        prefix=shape.prefix,
         public=bucket.public_read and version.is_head,
         listed=bool(facts and facts.listed),
         rights=facts.licence if facts else None,
-        opaque=image.get("mode") not in ALPHA_MODES,
+        opaque=shape.opaque,
         degraded_size=facts.degraded_size if facts else None,
     )
     return _Found(source, bucket, version.is_head)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    width: int
+    height: int
+    levels: int
+    thumbnails: list[list[int]]
+    prefix: str
+    opaque: bool
+
+
+def _shape(named: ImageIdentifier, stored: StoredFile) -> _Shape | None:
+    """The size and pyramid of the image ``named`` of an ingested file; None if it has none."""
+    if named.still is not None:  # ingest made each still as it makes a page (chalicelib.ingest.stills)
+        size = (stored.stills or {}).get(named.still)
+        return None if size is None else _made_like_a_page(size, f"{named.still}/")
+    image = stored.viewable_image
+    if image is None:
+        return None
+    if stored.pages:  # each page as a still image (chalicelib.ingest.pages)
+        page = named.page or 1
+        return _made_like_a_page(stored.pages[page - 1], page_prefix(page))
+    width, height = int(image["width"]), int(image["height"])
+    opaque = image.get("mode") not in ALPHA_MODES
+    return _Shape(width, height, stored.levels, stored.thumbnails, "", opaque)
+
+
+def _made_like_a_page(size: list[int], prefix: str) -> _Shape:
+    width, height = size
+    settings = get_settings()
+    levels = level_count(width, height, settings.iiif_tile_size)
+    thumbnails = thumbnail_sizes(width, height, settings.thumbnail_sizes)
+    return _Shape(width, height, levels, thumbnails, prefix, opaque=True)
 
 
 def image_info(source: ImageSource, version: str, service_id: str) -> dict[str, Any]:

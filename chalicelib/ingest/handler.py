@@ -27,6 +27,7 @@ from chalicelib.ingest.events import (
     ingest_requests,
 )
 from chalicelib.ingest.pages import make_batch, make_pages
+from chalicelib.ingest.stills import make_stills
 from chalicelib.observability import flush_metrics, logger, metrics, tracer
 from chalicelib.resources import DATA_PREFIX, INGEST_MAX_RECEIVE_COUNT
 from chalicelib.settings import get_settings
@@ -62,6 +63,7 @@ def ingest_file(file_id: str) -> None:
     try:
         check_file(file_id)
         identify_file(file_id)
+        make_stills(file_id)
         make_derivatives(file_id)
         complete = make_pages(file_id)
     except Exception:

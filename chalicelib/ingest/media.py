@@ -29,6 +29,10 @@ SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\xffO\xffQ", 0, "image/jp2"),  # a raw JPEG 2000 codestream
     (b"%PDF-", 0, "application/pdf"),
     (b"PK\x03\x04", 0, "application/zip"),
+    (b"ID3", 0, "audio/mpeg"),  # an MP3 with its tags first
+    (b"fLaC", 0, "audio/flac"),
+    (b"OggS", 0, "audio/ogg"),
+    (b"\x1aE\xdf\xa3", 0, "video/webm"),  # Matroska's EBML header: WebM, MKV
 )
 IMAGE_TYPES = frozenset(
     {
@@ -45,6 +49,20 @@ IMAGE_TYPES = frozenset(
     }
 )
 
+# Audio and video: ingest reads their facts and makes still images of them (chalicelib.ingest.stills).
+TIMED_TYPES = frozenset(
+    {
+        "audio/wav",
+        "audio/mpeg",
+        "audio/flac",
+        "audio/ogg",
+        "audio/mp4",
+        "video/mp4",
+        "video/quicktime",
+        "video/webm",
+    }
+)
+
 
 class NotAnImage(ValueError):
     """The bytes are not an image Vellum can read, with the reason a person can act on."""
@@ -54,11 +72,23 @@ def sniff(head: bytes) -> str | None:
     """The MIME type the first bytes of a file announce, or None if Vellum does not know them."""
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
     brands = iso_brands(head)
     if brands & AVIF_BRANDS:
         return "image/avif"
     if brands & HEIF_BRANDS:
         return "image/heic" if brands & {b"heic", b"heix", b"heim", b"heis"} else "image/heif"
+    if brands:  # the ISO base media file format's other brands: MP4, QuickTime, 3GP, M4A
+        return (
+            "audio/mp4"
+            if head[8:12] == b"M4A "
+            else "video/quicktime"
+            if head[8:12] == b"qt  "
+            else "video/mp4"
+        )
+    if head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"\xff\xfa"):  # an MPEG audio frame's sync
+        return "audio/mpeg"
     for signature, offset, mimetype in SIGNATURES:
         if head[offset : offset + len(signature)] == signature:
             return mimetype

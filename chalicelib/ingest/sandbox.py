@@ -8,6 +8,7 @@ runaway allocations, and whatever way it ends, the parent sees a refusal it can 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 # Virtual memory a child may reserve: PDFium's own needs are well under this for any page
@@ -34,30 +35,75 @@ def limit_self() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+# The parent answers each line the child prints with one frame on the child's stdin: the bytes
+# asked for, for a request to read ({"read": [start, length]}); empty, as an acknowledgement, for
+# any other message. A frame is its length (8 bytes, big-endian) and then its bytes.
+_LENGTH = 8
+
+
 def wait_for_reader() -> bool:
     """In the child: wait until the parent has read the last message; False once it has gone."""
-    return bool(sys.stdin.readline())
+    return _frame() is not None
 
 
-def _acknowledge(stdin: IO[bytes]) -> None:
+def read_from_parent(start: int, length: int) -> bytes:
+    """In the child: ``length`` bytes of the file from ``start``, which only the parent may read
+    (the child has no credentials: a parser taken over by a hostile file reaches nothing)."""
+    sys.stdout.write(json.dumps({"read": [start, length]}) + "\n")
+    sys.stdout.flush()
+    data = _frame()
+    if data is None:
+        raise EOFError("the parent has gone")
+    return data
+
+
+def _frame() -> bytes | None:
+    header = sys.stdin.buffer.read(_LENGTH)
+    if len(header) < _LENGTH:
+        return None
+    return sys.stdin.buffer.read(int.from_bytes(header, "big"))
+
+
+def _answer(stdin: IO[bytes], data: bytes) -> None:
     try:
-        stdin.write(b"\n")
+        stdin.write(len(data).to_bytes(_LENGTH, "big") + data)
         stdin.flush()
     except BrokenPipeError:
         pass  # the child has ended; its status says how
 
 
-def run_module(module: str, args: list[str], silence_seconds: float) -> Iterator[dict[str, Any]]:
+MAX_READ = 16 * 1024**2
+
+
+def _is_range(asked: Any) -> bool:
+    return (
+        isinstance(asked, list)
+        and len(asked) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in asked)
+        and 0 < asked[1] <= MAX_READ
+    )
+
+
+def run_module(
+    module: str,
+    args: list[str],
+    silence_seconds: float,
+    read: Callable[[int, int], bytes] | None = None,
+) -> Iterator[dict[str, Any]]:
     """Run ``python -m module args...`` and yield the JSON objects it prints, one per line.
 
-    Each line read is acknowledged with a line on the child's stdin, which a child that writes
-    large files per message waits for (``wait_for_reader``): it then works one message ahead of
-    the caller, never filling the disk. The child is killed if it prints nothing for
-    ``silence_seconds`` (raising ``ChildFailed``), as it is if the caller stops reading;
-    ``ChildFailed`` too if it ends in any way but exiting 0.
+    Each message is acknowledged, which a child that writes large files per message waits for
+    (``wait_for_reader``): it then works one message ahead of the caller, never filling the disk.
+    Requests to read the file (``read_from_parent``) are answered with ``read(start, length)``.
+    The child is killed if it prints nothing for ``silence_seconds`` (raising ``ChildFailed``), as
+    it is if the caller stops reading; ``ChildFailed`` too if it ends in any way but exiting 0.
     """
-    # The function's own import path: a Lambda layer's packages (/opt/python) are on sys.path only.
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+    # The function's own import path (a Lambda layer's packages, /opt/python, are on sys.path
+    # only), and none of its AWS credentials or settings.
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "VELLUM_"))
+    }
+    environment["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
     # A file, not a pipe: a child that writes much to stderr never blocks on it.
     errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, after the child is gone
     child = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
@@ -79,8 +125,13 @@ def run_module(module: str, args: list[str], silence_seconds: float) -> Iterator
     try:
         for line in child.stdout:
             watchdog.cancel()
-            _acknowledge(child.stdin)
-            yield json.loads(line)
+            message = json.loads(line)
+            asked = message.get("read") if isinstance(message, dict) else None
+            if asked is not None and read is not None and _is_range(asked):
+                _answer(child.stdin, read(asked[0], asked[1]))
+            else:
+                _answer(child.stdin, b"")
+                yield message
             watchdog = threading.Timer(silence_seconds, kill)
             watchdog.start()
         returncode = child.wait()
@@ -90,7 +141,8 @@ def run_module(module: str, args: list[str], silence_seconds: float) -> Iterator
             child.kill()
             child.wait()
         child.stdout.close()
-        child.stdin.close()
+        with contextlib.suppress(BrokenPipeError):  # flushing to a child that has ended
+            child.stdin.close()
         errors.seek(0)
         said = errors.read()[-2000:].decode(errors="replace")
         errors.close()
