@@ -63,7 +63,7 @@ def make_functions(
         code=lambda_.Code.from_asset(str(LAYER_ZIP)),
         compatible_architectures=[lambda_.Architecture.ARM_64],
         compatible_runtimes=[lambda_.Runtime.PYTHON_3_11],
-        description="Pillow, built from layers/ for arm64 (make layer ARCH=arm64)",
+        description="Pillow, PDFium, libheif, FFmpeg: built from layers/ (make layer ARCH=arm64)",
     )
     # chalice.cdk passes this as top-level configuration, where per-function settings are not read:
     # each function's role, memory, timeout and concurrency are written onto it below.

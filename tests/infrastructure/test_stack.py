@@ -441,3 +441,16 @@ def test_the_assembly_carries_both_stacks_with_their_code_and_layer(assembly: Pa
                 binaries = [name for name in archive.namelist() if name.endswith(".so")]
             # Built for the functions' arm64, whatever this machine is: nothing compiled for x86_64.
             assert binaries and not [name for name in binaries if "x86_64" in name]
+
+
+def test_a_function_s_code_and_layer_fit_lambda_s_250_mb_unzipped(assembly: Path) -> None:
+    # Lambda refuses a function whose package and layers hold more than 250 MB unzipped; FFmpeg
+    # (PyAV) is the largest part of the layer.
+    assets = json.loads((assembly / f"{STACKS['dev']}.assets.json").read_text())["files"]
+    zips = [assembly / a["source"]["path"] for a in assets.values() if a["source"]["path"].endswith(".zip")]
+    unzipped = 0
+    for path in zips:
+        with zipfile.ZipFile(path) as archive:
+            unzipped += sum(entry.file_size for entry in archive.infolist())
+    print(f"code and layer unzipped: {unzipped / 1e6:.1f} MB")
+    assert unzipped < 250 * 1024**2
