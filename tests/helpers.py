@@ -111,6 +111,19 @@ def land(api: Client, pump: Any, bucket: str, key: str, content: bytes) -> dict[
     return call(api, "get", f"{object_path(bucket, key)}?meta")[1]  # type: ignore[no-any-return]
 
 
+def ingested(api: Client, pump: Any, content: bytes, key: str) -> tuple[str, dict[str, Any]]:
+    """A public bucket's file, uploaded and ingested: its version id and its ``?meta``, with its
+    ``file_id`` (where its bytes and derivatives are kept)."""
+    bucket = new_bucket(api, public_read=True)
+    drain(pump)
+    upload = initiate(api, bucket, len(content), key=key, content_type="application/octet-stream")
+    put(upload["parts"][0], content)
+    _, version = complete(api, bucket, upload["id"], key=key)
+    drain(pump)
+    meta = call(api, "get", f"{object_path(bucket, key)}?meta")[1]
+    return version["version_id"], {**meta, "file_id": stored_key(api, bucket, key).removeprefix("data/")}
+
+
 def create(
     api: Client, metadata: Any = None, headers: dict[str, str] = ALICE, **extra: Any
 ) -> dict[str, Any]:

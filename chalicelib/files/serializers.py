@@ -13,7 +13,7 @@ from chalicelib.files.storage import StoredPart
 from chalicelib.files.stored import StoredFile
 from chalicelib.files.uploads import SignedRequest, Upload
 from chalicelib.iiif.identifiers import still_identifier
-from chalicelib.iiif.pyramid import thumbnail_sizes
+from chalicelib.iiif.pyramid import shown_thumbnail, thumbnail_sizes
 from chalicelib.settings import get_settings
 
 # The longest side of the thumbnail a listing links to when ingest stored none (a small image).
@@ -98,8 +98,7 @@ def _stills_links(base: str, version_id: str, stills: dict[str, list[int]]) -> d
     each still's IIIF image."""
     name = "poster" if "poster" in stills else next(iter(stills))
     width, height = stills[name]
-    sizes = thumbnail_sizes(width, height, get_settings().thumbnail_sizes)
-    thumbnail = sizes[min(1, len(sizes) - 1)] if sizes else None  # as a stored image's (StoredFile)
+    thumbnail = shown_thumbnail(thumbnail_sizes(width, height, get_settings().thumbnail_sizes))
     links = iiif_links(
         base, still_identifier(version_id, name), {"width": width, "height": height}, thumbnail
     )

@@ -66,7 +66,9 @@ class StoredFile:
     @property
     def thumbnail(self) -> list[int] | None:
         """The stored thumbnail a listing shows: the second smallest, when there are two."""
-        return self.thumbnails[min(1, len(self.thumbnails) - 1)] if self.thumbnails else None
+        from chalicelib.iiif.pyramid import shown_thumbnail  # the pyramid's rule; Pillow loads with it
+
+        return shown_thumbnail(self.thumbnails)
 
 
 def _from_item(item: FileItem) -> StoredFile:

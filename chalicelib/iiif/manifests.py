@@ -8,12 +8,13 @@ from typing import Any
 
 from chalicelib.auth.principal import Principal
 from chalicelib.files.keys import encode_key
+from chalicelib.files.models import IngestState
 from chalicelib.files.stored import StoredFile, stored_files
 from chalicelib.iiif import search
 from chalicelib.iiif.auth import AuthServices
-from chalicelib.iiif.identifiers import page_identifier
-from chalicelib.iiif.presentation import CONTEXT, CanvasImage, SourceFile, manifest
-from chalicelib.iiif.pyramid import thumbnail_sizes
+from chalicelib.iiif.identifiers import page_identifier, still_identifier
+from chalicelib.iiif.presentation import CONTEXT, CanvasImage, CanvasMedia, Item, SourceFile, manifest
+from chalicelib.iiif.pyramid import shown_thumbnail, thumbnail_sizes
 from chalicelib.records.files import Entry, entries, restricted_versions
 from chalicelib.records.service import Record, get_record
 from chalicelib.settings import get_settings
@@ -26,7 +27,7 @@ class RecordCanvases:
     """What a record shows a viewer: a canvas per image and page, in its file order."""
 
     record: Record
-    images: list[CanvasImage]
+    images: list[Item]
     # The PDFs among its files whose words ingest indexed: (file id, the number of its first
     # canvas). Only where the caller may read them: a search finds nothing in a hidden file.
     texts: list[tuple[str, int]]
@@ -49,14 +50,21 @@ def record_canvases(principal: Principal, record_id: str, base: str) -> RecordCa
     else:
         named = True
     stored = stored_files([entry.version.file_id for entry in listed if entry.version.file_id])
-    images: list[CanvasImage] = []
+    images: list[Item] = []
     texts: list[tuple[str, int]] = []
     for entry in listed:
         found = stored.get(entry.version.file_id or "")
-        image = found.viewable_image if found else None
-        if found is None or image is None:
+        if found is None:
             continue
         label = entry.metadata.get("description") or entry.metadata.get("label") or entry.version.key
+        if found.media and found.stills and found.ingest == IngestState.DONE:
+            images.append(
+                _media(base, record, entry, found, str(label) if named else f"File {len(images) + 1}")
+            )
+            continue
+        image = found.viewable_image
+        if image is None:
+            continue
         label = str(label) if named else f"Image {len(images) + 1}"
         if found.pages:
             if named and found.sniffed_type == PDF:
@@ -107,15 +115,14 @@ def _pages(base: str, record: Record, entry: Entry, found: StoredFile, label: st
     """A multi-page file's canvases, one per page, each naming the file."""
     assert found.pages is not None
     source = SourceFile(
-        url=f"{base}/records/{record.id}/files/{encode_key(entry.version.key)}/content",
+        url=_content_url(base, record, entry),
         label=label,
         format=found.sniffed_type or "application/octet-stream",
     )
     sides = get_settings().thumbnail_sizes
     canvases = []
     for number, (width, height) in enumerate(found.pages, start=1):
-        thumbnails = thumbnail_sizes(width, height, sides)
-        thumbnail = thumbnails[min(1, len(thumbnails) - 1)] if thumbnails else None  # as StoredFile's
+        thumbnail = shown_thumbnail(thumbnail_sizes(width, height, sides))
         canvases.append(
             CanvasImage(
                 identifier=page_identifier(entry.version.version_id, number),
@@ -128,3 +135,34 @@ def _pages(base: str, record: Record, entry: Entry, found: StoredFile, label: st
             )
         )
     return canvases
+
+
+def _content_url(base: str, record: Record, entry: Entry) -> str:
+    return f"{base}/records/{record.id}/files/{encode_key(entry.version.key)}/content"
+
+
+def _media(base: str, record: Record, entry: Entry, found: StoredFile, label: str) -> CanvasMedia:
+    """A sound's or a video's canvas, its poster or waveform its thumbnail."""
+    assert found.media is not None and found.stills is not None
+    facts = found.media
+    name = "poster" if "poster" in found.stills else "waveform"
+    width, height = found.stills[name]
+    thumbnail = shown_thumbnail(thumbnail_sizes(width, height, get_settings().thumbnail_sizes))
+    still = CanvasImage(
+        identifier=still_identifier(entry.version.version_id, name),
+        width=width,
+        height=height,
+        label=label,
+        thumbnail=(thumbnail[0], thumbnail[1]) if thumbnail else None,
+    )
+    return CanvasMedia(
+        identifier=entry.version.version_id,
+        url=_content_url(base, record, entry),
+        format=found.sniffed_type or "application/octet-stream",
+        kind="Video" if facts.get("kind") == "video" else "Sound",
+        duration=float(facts["duration"]),
+        width=facts.get("width"),
+        height=facts.get("height"),
+        label=label,
+        still=still,
+    )

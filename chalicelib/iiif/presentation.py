@@ -39,6 +39,38 @@ class CanvasImage:
     source: SourceFile | None = None  # a page's: its file (consecutive pages of one share it)
 
 
+@dataclass(frozen=True)
+class CanvasMedia:
+    """A sound or a video: a canvas as long as it lasts, painted with the file itself."""
+
+    identifier: str  # its file version's id (the probe's, when it is restricted)
+    url: str  # where the file is read (a redirect to S3, which serves ranges)
+    format: str  # its media type
+    kind: str  # "Sound" or "Video"
+    duration: float
+    width: int | None  # a video's
+    height: int | None
+    label: str
+    still: CanvasImage  # a video's poster or a sound's waveform: the canvas's thumbnail
+    source: None = None  # it is no page of a file
+
+    def body(self, auth: AuthServices | None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.url,
+            "type": self.kind,
+            "format": self.format,
+            "duration": self.duration,
+        }
+        if self.width and self.height:
+            body |= {"width": self.width, "height": self.height}
+        if auth is not None:  # Auth 2.0 section 4: a restricted resource names its probe
+            body["service"] = [auth.probe2(self.identifier)]
+        return body
+
+
+Item = CanvasImage | CanvasMedia
+
+
 def manifest_id(base: str, record_id: str) -> str:
     return f"{base}/iiif/presentation/{record_id}/manifest"
 
@@ -56,7 +88,7 @@ def manifest(
     base: str,
     record_id: str,
     metadata: dict[str, Any],
-    images: list[CanvasImage],
+    images: list[Item],
     auth: AuthServices | None = None,
 ) -> dict[str, Any]:
     """The record's manifest; with ``auth``, its images are restricted, and each image service says
@@ -91,7 +123,7 @@ def manifest(
     return document
 
 
-def _ranges(own: str, images: list[CanvasImage]) -> list[dict[str, Any]]:
+def _ranges(own: str, images: list[Item]) -> list[dict[str, Any]]:
     """A range per multi-page file, holding its pages' canvases in order."""
     ranges: list[dict[str, Any]] = []
     previous = None
@@ -107,7 +139,46 @@ def _ranges(own: str, images: list[CanvasImage]) -> list[dict[str, Any]]:
     return ranges
 
 
-def _canvas(
+def _canvas(base: str, own: str, number: int, item: Item, auth: AuthServices | None) -> dict[str, Any]:
+    if isinstance(item, CanvasMedia):
+        return _media_canvas(base, own, number, item, auth)
+    return _image_canvas(base, own, number, item, auth)
+
+
+def _media_canvas(
+    base: str, own: str, number: int, media: CanvasMedia, auth: AuthServices | None
+) -> dict[str, Any]:
+    canvas_uri = f"{own}/canvas/{number}"
+    canvas: dict[str, Any] = {
+        "id": canvas_uri,
+        "type": "Canvas",
+        "label": _language_map(media.label),
+        "duration": media.duration,
+        "thumbnail": _image_canvas(base, own, number, media.still, auth)["thumbnail"],
+        "items": [_painting(canvas_uri, media.body(auth))],
+    }
+    if media.width and media.height:
+        canvas |= {"width": media.width, "height": media.height}
+    return canvas
+
+
+def _painting(canvas_uri: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": f"{canvas_uri}/page",
+        "type": "AnnotationPage",
+        "items": [
+            {
+                "id": f"{canvas_uri}/page/painting",
+                "type": "Annotation",
+                "motivation": "painting",
+                "target": canvas_uri,
+                "body": body,
+            }
+        ],
+    }
+
+
+def _image_canvas(
     base: str, own: str, number: int, image: CanvasImage, auth: AuthServices | None
 ) -> dict[str, Any]:
     service_id = f"{base}/iiif/3/{image.identifier}"
@@ -141,26 +212,17 @@ def _canvas(
             }
         ],
         "items": [
-            {
-                "id": f"{canvas_uri}/page",
-                "type": "AnnotationPage",
-                "items": [
-                    {
-                        "id": f"{canvas_uri}/page/painting",
-                        "type": "Annotation",
-                        "motivation": "painting",
-                        "target": canvas_uri,
-                        "body": {
-                            "id": f"{service_id}/full/max/0/default.jpg",
-                            "type": "Image",
-                            "format": "image/jpeg",
-                            "width": image.width,
-                            "height": image.height,
-                            "service": service,
-                        },
-                    }
-                ],
-            }
+            _painting(
+                canvas_uri,
+                {
+                    "id": f"{service_id}/full/max/0/default.jpg",
+                    "type": "Image",
+                    "format": "image/jpeg",
+                    "width": image.width,
+                    "height": image.height,
+                    "service": service,
+                },
+            )
         ],
     }
     if image.source is not None:  # 3.0 section 3.3.2: the file the canvas is one page of

@@ -68,6 +68,12 @@ def thumbnail_sizes(width: int, height: int, sides: list[int]) -> list[list[int]
     return [[plan.width, plan.height] for plan in thumbnail_plans(width, height, sides)]
 
 
+def shown_thumbnail(sizes: list[list[int]]) -> list[int] | None:
+    """Of the thumbnails ingest made (smallest first), the one listings and canvases show: the
+    second smallest, when there are two."""
+    return sizes[min(1, len(sizes) - 1)] if sizes else None
+
+
 # An image that may have transparency (by its mode) also gets its levels, and its full-resolution
 # grid, in PNG (JPEG has no alpha) under these keys, so no answer of it needs the whole source
 # decoded either.

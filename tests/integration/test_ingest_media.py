@@ -8,22 +8,23 @@ import json
 from typing import Any
 
 import pytest
+import requests
 from chalice.test import Client
 from PIL import Image
 
+from chalicelib.files.keys import encode_key
 from chalicelib.settings import get_settings
 from tests import samples
-from tests.helpers import call, complete, drain, initiate, new_bucket, object_path, put
-
-
-def landed(api: Client, pump: Any, content: bytes, key: str) -> dict[str, Any]:
-    bucket = new_bucket(api, public_read=True)
-    drain(pump)
-    upload = initiate(api, bucket, len(content), key=key, content_type="application/octet-stream")
-    put(upload["parts"][0], content)
-    complete(api, bucket, upload["id"], key=key)
-    drain(pump)
-    return call(api, "get", f"{object_path(bucket, key)}?meta")[1]  # type: ignore[no-any-return]
+from tests.helpers import (
+    ALICE,
+    call,
+    create,
+    drain,
+    ingested,
+    png,
+    upload,
+    valid_manifest,
+)
 
 
 def picture(api: Client, url: str) -> Image.Image:
@@ -37,7 +38,7 @@ def close(colour: tuple[int, int, int], expected: tuple[int, int, int]) -> bool:
 
 
 def test_a_video_is_described_and_gets_a_poster_and_a_strip(api: Client, pump: Any) -> None:
-    meta = landed(api, pump, samples.video(seconds=4, size=(320, 240)), "lecture.mp4")
+    _, meta = ingested(api, pump, samples.video(seconds=4, size=(320, 240)), "lecture.mp4")
 
     assert (meta["ingest"]["state"], meta["ingest"]["type"]) == ("done", "video/mp4")
     media = meta["ingest"]["media"]
@@ -61,7 +62,7 @@ def test_a_video_is_described_and_gets_a_poster_and_a_strip(api: Client, pump: A
 def test_a_sound_is_described_and_gets_a_waveform(
     api: Client, pump: Any, format: str, mimetype: str, codec: str
 ) -> None:
-    meta = landed(api, pump, samples.tone(seconds=2.0, format=format), f"interview.{format}")
+    _, meta = ingested(api, pump, samples.tone(seconds=2.0, format=format), f"interview.{format}")
 
     assert (meta["ingest"]["state"], meta["ingest"]["type"]) == ("done", mimetype)
     media = meta["ingest"]["media"]
@@ -87,7 +88,7 @@ def test_a_sound_is_described_and_gets_a_waveform(
 def test_a_file_ffmpeg_cannot_read_fails_once_with_its_reason(api: Client, pump: Any) -> None:
     broken = samples.video()[:64] + b"\x00" * 2048  # an MP4's header, and then nothing
 
-    meta = landed(api, pump, broken, "broken.mp4")
+    _, meta = ingested(api, pump, broken, "broken.mp4")
 
     assert meta["ingest"]["state"] == "failed"
     assert meta["ingest"]["reason"].startswith("the file cannot be read as audio or video")
@@ -103,6 +104,58 @@ def test_a_file_ffmpeg_never_finishes_with_is_refused_in_bounded_time(
     monkeypatch.setattr(stills, "get_settings", lambda: changed)
     monkeypatch.setattr(stills, "_MODULE", "tests.children.hang")  # as FFmpeg looping on a hostile file
 
-    meta = landed(api, pump, samples.video(), "loop.mp4")
+    _, meta = ingested(api, pump, samples.video(), "loop.mp4")
 
     assert (meta["ingest"]["state"], meta["ingest"]["reason"]) == ("failed", stills._GAVE_UP)
+
+
+def test_a_record_s_sound_and_video_are_canvases_with_their_duration_and_thumbnail(
+    api: Client, pump: Any
+) -> None:
+    drain(pump)
+    record = create(api, {"title": "Oral history"})
+    upload(api, record, "portrait.png", png(400, 300))
+    upload(api, record, "interview.mp4", samples.video(seconds=4, size=(320, 240)))
+    upload(api, record, "interview.wav", samples.tone(seconds=2.0))
+    call(api, "post", f"/records/{record['id']}/publish")
+    drain(pump)
+
+    manifest = json.loads(api.http.get(f"/iiif/presentation/{record['id']}/manifest").body)
+
+    valid_manifest(manifest)
+    _, video, sound = manifest["items"]
+    assert (video["duration"], video["width"], video["height"]) == (4.0, 320, 240)
+    body = video["items"][0]["items"][0]["body"]
+    assert (body["type"], body["format"], body["duration"], body["width"]) == ("Video", "video/mp4", 4.0, 320)
+    assert body["id"].endswith(f"/records/{record['id']}/files/{encode_key('interview.mp4')}/content")
+    assert "width" not in sound and sound["duration"] == pytest.approx(2.0, abs=0.2)
+    assert sound["items"][0]["items"][0]["body"]["type"] == "Sound"
+    # Their thumbnails are the poster and the waveform, IIIF images that answer.
+    assert "~poster/" in video["thumbnail"][0]["id"] and "~waveform/" in sound["thumbnail"][0]["id"]
+    for canvas in (video, sound):
+        assert api.http.get(canvas["thumbnail"][0]["id"].split("localhost", 1)[1]).status_code == 200
+    # The file itself plays: its content answers with a redirect to S3, which serves ranges.
+    status, _, headers = call(api, "get", body["id"].split("localhost", 1)[1], headers={})
+    assert status == 302
+    assert requests.get(headers["Location"], headers={"Range": "bytes=0-99"}, timeout=30).status_code == 206
+
+
+def test_a_restricted_video_names_its_probe_and_its_poster_is_for_those_who_may_see_it(
+    api: Client, pump: Any
+) -> None:
+    drain(pump)
+    record = create(api, {"title": "Closed"}, access={"record": "public", "files": "restricted"})
+    upload(api, record, "private.mp4", samples.video())
+    call(api, "post", f"/records/{record['id']}/publish")
+    drain(pump)
+
+    [video] = json.loads(api.http.get(f"/iiif/presentation/{record['id']}/manifest").body)["items"]
+
+    [probe] = video["items"][0]["items"][0]["body"]["service"]
+    assert probe["type"] == "AuthProbeService2"
+    probe_path = probe["id"].split("localhost", 1)[1]
+    assert json.loads(api.http.get(probe_path).body)["status"] == 401
+    assert json.loads(api.http.get(probe_path, headers=ALICE).body)["status"] == 200
+    poster = video["thumbnail"][0]["id"].split("localhost", 1)[1]
+    assert api.http.get(poster).status_code == 401
+    assert api.http.get(poster, headers=ALICE).status_code == 200

@@ -22,6 +22,7 @@ from tests.helpers import (
     complete,
     create,
     drain,
+    ingested,
     initiate,
     new_bucket,
     object_path,
@@ -31,18 +32,6 @@ from tests.helpers import (
     upload,
     valid_manifest,
 )
-
-
-def landed(api: Client, pump: Any, content: bytes, key: str) -> tuple[str, dict[str, Any]]:
-    """A public bucket's file, ingested: its version id and its ``?meta`` (with its file id)."""
-    bucket = new_bucket(api, public_read=True)
-    drain(pump)
-    upload = initiate(api, bucket, len(content), key=key, content_type="application/octet-stream")
-    put(upload["parts"][0], content)
-    _, version = complete(api, bucket, upload["id"], key=key)
-    drain(pump)
-    meta = call(api, "get", f"{object_path(bucket, key)}?meta")[1]
-    return version["version_id"], {**meta, "file_id": stored_key(api, bucket, key).removeprefix("data/")}
 
 
 def image(api: Client, path: str) -> Image.Image:
@@ -67,7 +56,7 @@ def settings_with(monkeypatch: pytest.MonkeyPatch, **changes: Any) -> None:
 
 def test_each_page_of_a_pdf_is_an_image_of_its_own(api: Client, pump: Any) -> None:
     pages = ["First page", "Second page", samples.PdfPage("Landscape", size=(792, 612))]
-    version, meta = landed(api, pump, samples.pdf(pages), "book.pdf")
+    version, meta = ingested(api, pump, samples.pdf(pages), "book.pdf")
 
     assert meta["ingest"] == {
         "state": "done",
@@ -95,7 +84,7 @@ def test_each_page_of_a_pdf_is_an_image_of_its_own(api: Client, pump: Any) -> No
 
 
 def test_a_page_is_served_from_its_own_pixels_at_every_size(api: Client, pump: Any) -> None:
-    version, _ = landed(api, pump, samples.pdf(["Alpha", "Beta"]), "two.pdf")
+    version, _ = ingested(api, pump, samples.pdf(["Alpha", "Beta"]), "two.pdf")
 
     # Stored tiles, a thumbnail, a level and a size rendered on demand all answer.
     for path in ("0,0,512,512/512,/0/default.jpg", "full/256,/0/default.jpg", "full/1000,/0/default.jpg"):
@@ -144,7 +133,7 @@ def test_a_pdf_that_cannot_be_paged_fails_once_with_its_reason(
 ) -> None:
     settings_with(monkeypatch, max_pages=2)
 
-    version, meta = landed(api, pump, content, "doc.pdf")
+    version, meta = ingested(api, pump, content, "doc.pdf")
 
     assert meta["ingest"] == {"state": "failed", "type": "application/pdf", "reason": reason}
     assert api.http.get(f"/iiif/3/{version}/info.json").status_code == 404
@@ -156,7 +145,7 @@ def test_a_pdf_over_the_pixel_budget_is_refused(
 ) -> None:
     settings_with(monkeypatch, max_document_pixels=10_000_000)  # under two pages of 2319 x 3000
 
-    _, meta = landed(api, pump, samples.pdf(["One", "Two"]), "big.pdf")
+    _, meta = ingested(api, pump, samples.pdf(["One", "Two"]), "big.pdf")
 
     assert meta["ingest"]["state"] == "failed"
     assert meta["ingest"]["reason"] == "the PDF's pages have more than the 10000000 pixels allowed in all"
@@ -170,7 +159,7 @@ def test_a_pdf_pdfium_never_finishes_with_is_refused_in_bounded_time(
     settings_with(monkeypatch, page_render_seconds=1)
     monkeypatch.setattr(pdf, "_MODULE", "tests.children.hang")  # as PDFium looping on a hostile file
 
-    _, meta = landed(api, pump, samples.pdf(["Never"]), "loop.pdf")
+    _, meta = ingested(api, pump, samples.pdf(["Never"]), "loop.pdf")
 
     assert meta["ingest"]["state"] == "failed"
     assert meta["ingest"]["reason"] == pdf._GAVE_UP
@@ -178,7 +167,7 @@ def test_a_pdf_pdfium_never_finishes_with_is_refused_in_bounded_time(
 
 
 def test_each_page_of_a_multi_page_tiff_is_an_image_of_its_own(api: Client, pump: Any) -> None:
-    version, meta = landed(api, pump, samples.tiff([(300, 200), (250, 400), (120, 90)]), "scan.tif")
+    version, meta = ingested(api, pump, samples.tiff([(300, 200), (250, 400), (120, 90)]), "scan.tif")
 
     assert meta["ingest"]["pages"] == {"done": 3, "total": 3}
     assert meta["ingest"]["image"] == {"width": 300, "height": 200}
@@ -189,7 +178,7 @@ def test_each_page_of_a_multi_page_tiff_is_an_image_of_its_own(api: Client, pump
 
 
 def test_a_single_page_tiff_stays_a_still_image(api: Client, pump: Any) -> None:
-    version, meta = landed(api, pump, samples.tiff([(300, 200)]), "one.tif")
+    version, meta = ingested(api, pump, samples.tiff([(300, 200)]), "one.tif")
 
     assert "pages" not in meta["ingest"]
     assert api.http.get(f"/iiif/3/{version}~p1/info.json").status_code == 404
@@ -385,7 +374,7 @@ def test_a_300_page_pdf_is_made_in_fifteen_batches_and_searched_on_its_last_page
 
 @pytest.mark.parametrize("format", ["HEIF", "AVIF"])
 def test_a_phone_photo_is_an_image_served_upright(api: Client, pump: Any, format: str) -> None:
-    version, meta = landed(api, pump, samples.phone_photo(format, orientation=6), "IMG_0001.bin")
+    version, meta = ingested(api, pump, samples.phone_photo(format, orientation=6), "IMG_0001.bin")
 
     assert meta["ingest"]["image"] == {"width": 200, "height": 300}
     upright = image(api, f"/iiif/3/{version}/full/max/0/default.png")
