@@ -39,6 +39,9 @@ class PreviewFile:
     static: str = "/static"  # where the preview pages' scripts and libraries are served
     iiif_base: str | None = None  # the IIIF Image API service of an ingested image
     image: dict[str, Any] | None = None  # an ingested image's facts (width, height, frames, ...)
+    # What a player shows of ingested sound or video before it plays: a video's poster frame, a
+    # sound's waveform (IIIF images).
+    poster: str | None = None
     # URLs of another file beside this one (same bucket or record), from its key: its preview
     # page, and its bytes (for relative links and images in Markdown).
     sibling_page: Callable[[str], str] | None = None

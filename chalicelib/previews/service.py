@@ -12,6 +12,9 @@ from chalicelib.auth.principal import Principal
 from chalicelib.errors import NotFound
 from chalicelib.files import objects, storage
 from chalicelib.files.keys import encode_key
+from chalicelib.files.models import IngestState
+from chalicelib.files.stored import StoredFile
+from chalicelib.iiif.identifiers import still_identifier
 from chalicelib.observability import logger, metrics
 
 # Imported for what they register.
@@ -62,6 +65,19 @@ def _siblings(base: str, bucket_id: str, record_id: str | None) -> dict[str, Cal
     }
 
 
+POSTER_SIDE = 1200
+
+
+def _poster(base: str, version_id: str, stored: StoredFile | None) -> str | None:
+    """A video's poster frame or a sound's waveform, once ingest has made them."""
+    if stored is None or not stored.stills or stored.ingest != IngestState.DONE:
+        return None
+    name = "poster" if "poster" in stored.stills else "waveform"
+    # "!w,h" beyond the image itself would need "^" (IIIF 3.0): the still as it is, if it is small.
+    size = "max" if max(stored.stills[name]) <= POSTER_SIDE else f"!{POSTER_SIDE},{POSTER_SIDE}"
+    return f"{base}/iiif/3/{still_identifier(version_id, name)}/full/{size}/0/default.jpg"
+
+
 def preview_object(
     principal: Principal,
     bucket_id: str,
@@ -87,6 +103,7 @@ def preview_object(
         static=f"{base}/static",
         iiif_base=f"{base}/iiif/3/{version.version_id}" if image else None,
         image=image,
+        poster=_poster(base, version.version_id, stored),
         **_siblings(base, bucket_id, record_id),
     )
     page = render(file, StoredBytes(storage.s3_key(version.file_id), version.size))

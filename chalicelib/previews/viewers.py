@@ -74,10 +74,21 @@ def _player(kind: str, extensions: frozenset[str]) -> None:
     """An HTML5 player for ``kind`` ("audio", "video") on the short-lived URL (S3 serves ranges)."""
 
     def play(file: PreviewFile, reader: Reader) -> Page:
+        player = f'<{kind} controls preload="metadata" src="{escape(file.download_url)}"'
+        shown: tuple[str, ...] = ()
+        if file.poster and kind == "video":
+            player += f' poster="{escape(file.poster)}"'
+        elif file.poster:  # a sound's waveform, above its player
+            player = (
+                f'<img class="waveform" alt="The sound\'s waveform" src="{escape(file.poster)}">' + player
+            )
+        if file.poster:
+            shown = (origin(file.poster),)
         return Page(
-            body=f'<{kind} controls preload="metadata" src="{escape(file.download_url)}"></{kind}>',
+            body=f"{player}></{kind}>",
             media=(origin(file.download_url),),
-            styles=(f"{kind}{{max-width:100%;max-height:75vh}}",),
+            images=shown,
+            styles=(f"{kind}{{max-width:100%;max-height:75vh}}", ".waveform{display:block;max-width:100%}"),
         )
 
     previewer(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -159,3 +160,26 @@ def test_a_restricted_video_names_its_probe_and_its_poster_is_for_those_who_may_
     poster = video["thumbnail"][0]["id"].split("localhost", 1)[1]
     assert api.http.get(poster).status_code == 401
     assert api.http.get(poster, headers=ALICE).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("key", "content", "still"),
+    [("clip.mp4", samples.video(), "poster"), ("talk.wav", samples.tone(), "waveform")],
+)
+def test_the_preview_page_s_player_shows_the_poster_or_the_waveform(
+    api: Client, pump: Any, key: str, content: bytes, still: str
+) -> None:
+    drain(pump)
+    record = create(api, {"title": "Clips"})
+    upload(api, record, key, content)
+    drain(pump)
+
+    page = api.http.get(f"/records/{record['id']}/preview/{encode_key(key)}", headers=ALICE)
+
+    html = page.body.decode()
+    assert page.status_code == 200
+    [shown] = re.findall(r'(?:poster|src)="([^"]*~' + still + r'[^"]*)"', html)
+    assert ("<video" in html) == (still == "poster") and ("<audio" in html) == (still == "waveform")
+    assert (
+        api.http.get(shown.replace("&amp;", "&").split("localhost", 1)[1], headers=ALICE).status_code == 200
+    )
