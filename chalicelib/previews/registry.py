@@ -42,6 +42,7 @@ class PreviewFile:
     # What a player shows of ingested sound or video before it plays: a video's poster frame, a
     # sound's waveform (IIIF images).
     poster: str | None = None
+    pages: int = 1  # a multi-page image's (a TIFF's), each its own IIIF image ({iiif_base}~p{n})
     # URLs of another file beside this one (same bucket or record), from its key: its preview
     # page, and its bytes (for relative links and images in Markdown).
     sibling_page: Callable[[str], str] | None = None

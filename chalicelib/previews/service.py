@@ -104,6 +104,7 @@ def preview_object(
         iiif_base=f"{base}/iiif/3/{version.version_id}" if image else None,
         image=image,
         poster=_poster(base, version.version_id, stored),
+        pages=len(stored.pages) if stored and stored.pages else 1,
         **_siblings(base, bucket_id, record_id),
     )
     page = render(file, StoredBytes(storage.s3_key(version.file_id), version.size))

@@ -4,6 +4,7 @@ page; the scripts are Vellum's own static ones, configured through data attribut
 
 from __future__ import annotations
 
+import json
 from html import escape
 
 from chalicelib.links import origin
@@ -39,11 +40,16 @@ def preview_image(file: PreviewFile, reader: Reader) -> Page:
     name = escape(file.key.rsplit("/", 1)[-1])
     if _animated(file):  # IIIF serves a GIF's first frame: show the file itself, moving
         return _picture(file.download_url, width, height, name)
-    if max(width, height) <= ZOOM_ABOVE_PIXELS:
+    if max(width, height) <= ZOOM_ABOVE_PIXELS and file.pages == 1:
         return _picture(f"{file.iiif_base}/full/max/0/default.jpg", width, height, name)
     osd = assets.library("openseadragon")
+    # A multi-page image: its pages in sequence, with a strip of their thumbnails to go to one.
+    infos = [f"{file.iiif_base}~p{page}/info.json" for page in range(1, file.pages + 1)]
+    shown = (
+        f'data-infos="{escape(json.dumps(infos))}"' if file.pages > 1 else f'data-info="{escape(infos[0])}"'
+    )
     return Page(
-        body=f'<div id="zoom" data-info="{escape(file.iiif_base)}/info.json" '
+        body=f'<div id="zoom" {shown} '
         f'data-icons="{escape(_static(file, osd))}/images/" aria-label="{name}"></div>',
         scripts=(_static(file, f"{osd}/openseadragon.min.js"), _static(file, "vellum/image-viewer.js")),
         connect=(origin(file.iiif_base),),

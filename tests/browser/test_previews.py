@@ -16,7 +16,7 @@ from playwright.sync_api import Page
 
 from chalicelib.files.keys import encode_key
 from tests.helpers import hostile_notebook
-from tests.samples import pdf_file
+from tests.samples import pdf_file, tiff, video
 from tests.stack import Stack, make_token
 
 pytestmark = pytest.mark.e2e
@@ -115,6 +115,8 @@ def shelf(stack: Stack) -> dict[str, Any]:
         "photos/large.png": picture(2400, 1600),
         "photos/small.png": picture(400, 300),
         "sounds/a440.wav": tone(),
+        "scans/plates.tif": tiff([(600, 400), (400, 600), (500, 500)]),
+        "films/clip.mp4": video(seconds=3),
         "scans/page.pdf": jpeg2000_pdf(),
         "docs/README.md": b"# Read me\n\n![a small picture](../photos/small.png)\n\n"
         b"See [the report](../report.pdf).\n",
@@ -184,6 +186,36 @@ def test_a_large_image_opens_in_a_zoomable_iiif_viewer(
 
     page.wait_for_selector("body[data-rendered=image]", timeout=20_000)
     assert page.locator("#zoom canvas").count() >= 1  # OpenSeadragon draws the tiles it fetched
+    assert_nothing_ran(page)
+
+
+def test_a_multi_page_tiff_opens_its_pages_in_sequence_with_a_strip_of_them(
+    page: Page, stack: Stack, shelf: dict[str, Any]
+) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    open_preview(page, stack, shelf, "scans/plates.tif")
+
+    page.wait_for_selector("body[data-rendered=image]", timeout=20_000)
+    assert page.locator(".referencestrip").count() == 1  # OpenSeadragon's strip of the pages
+    page.get_by_title("Next page").click()
+    page.wait_for_timeout(1000)  # Playwright delivers the page's request events meanwhile
+    assert any("~p2/" in url and "/0/default.jpg" in url for url in requested), requested
+    assert_nothing_ran(page)
+
+
+def test_a_video_plays_in_its_player_after_showing_its_poster(
+    page: Page, stack: Stack, shelf: dict[str, Any]
+) -> None:
+    open_preview(page, stack, shelf, "films/clip.mp4")
+
+    player = page.locator("video")
+    assert "~poster/" in (player.get_attribute("poster") or "")
+    playing = (
+        "() => { const v = document.querySelector('video'); v.muted = true; v.play();"
+        " return v.currentTime > 0.5; }"
+    )
+    page.wait_for_function(playing, timeout=20_000)
     assert_nothing_ran(page)
 
 
