@@ -1,5 +1,6 @@
 """Records with more than still images, in stock IIIF viewers (Chromium): a PDF's pages as
-canvases, paged through, and searched in Mirador 4's search panel, which highlights the hit."""
+canvases, paged through and searched in Mirador 4's search panel, which highlights the hit; and a
+video that plays in Mirador 4 and the Universal Viewer 4."""
 
 from __future__ import annotations
 
@@ -44,7 +45,11 @@ class Record:
 def record(stack: Stack) -> Record:
     picture = io.BytesIO()
     Image.new("RGB", (1600, 1200), (40, 90, 160)).save(picture, format="JPEG")
-    files = {"cover.jpg": picture.getvalue(), "book.pdf": samples.pdf(PAGES)}
+    files = {
+        "cover.jpg": picture.getvalue(),
+        "book.pdf": samples.pdf(PAGES),
+        "tour.mp4": samples.video(seconds=3),
+    }
     published = publish_record(stack, "curator", {"metadata": {"title": "A harbour book"}}, files)
     manifest = requests.get(published["links"]["iiif_manifest"], timeout=30).json()
     return Record(
@@ -60,7 +65,8 @@ def mirador(chromium: Browser, site: str, record: Record, **params: str) -> tupl
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.goto(f"{site}/pages/mirador.html?{urlencode({'manifest': record.manifest, **params})}")
-    page.get_by_role("button", name="Next item").wait_for(timeout=60_000)
+    loaded = "() => Object.values(window.mirador.store.getState().manifests).some((m) => m.json)"
+    page.wait_for_function(loaded, timeout=60_000)
     return page, requested
 
 
@@ -87,7 +93,13 @@ def test_mirador_pages_through_a_pdf_s_pages_each_its_own_image(
 ) -> None:
     page, requested = mirador(chromium, site, record)
 
-    assert record.labels == ["cover.jpg", "book.pdf, page 1", "book.pdf, page 2", "book.pdf, page 3"]
+    assert record.labels == [
+        "cover.jpg",
+        "book.pdf, page 1",
+        "book.pdf, page 2",
+        "book.pdf, page 3",
+        "tour.mp4",
+    ]
     for number in (1, 2, 3):
         page.get_by_role("button", name="Next item").click()
         wait_for(
@@ -96,6 +108,22 @@ def test_mirador_pages_through_a_pdf_s_pages_each_its_own_image(
         wait_for(
             page, lambda number=number: tile_of(requested, number), f"no tile of page {number} was requested"
         )
+    page.context.close()
+
+
+def test_mirador_plays_the_record_s_video_on_its_canvas(chromium: Browser, site: str, record: Record) -> None:
+    page, _ = mirador(chromium, site, record, canvas=record.canvases[4])
+
+    video = page.locator("video")
+    video.wait_for(state="attached", timeout=30_000)
+    assert "/content" in (
+        video.get_attribute("src") or video.locator("source").first.get_attribute("src") or ""
+    )
+    playing = (
+        "() => { const v = document.querySelector('video'); v.muted = true; v.play();"
+        " return v.currentTime > 0.5; }"
+    )
+    page.wait_for_function(playing, timeout=30_000)
     page.context.close()
 
 
@@ -138,4 +166,20 @@ def test_the_universal_viewer_pages_through_a_pdf_s_pages(
     assert not tile_of(requested, 2)
     page.locator("button.next:visible").first.click()
     wait_for(page, lambda: tile_of(requested, 2), "the Universal Viewer did not go on to page 2")
+    page.context.close()
+
+
+def test_the_universal_viewer_plays_the_record_s_video(chromium: Browser, site: str, record: Record) -> None:
+    page = chromium.new_context(viewport=VIEWPORT).new_page()
+
+    page.goto(f"{site}/uv/uv.html#?{urlencode({'manifest': record.manifest, 'cv': 4})}")
+
+    page.locator("video").wait_for(state="attached", timeout=60_000)
+    playing = (
+        "() => { const v = document.querySelector('video'); v.muted = true; v.play();"
+        " return v.currentTime > 0.5; }"
+    )
+    page.wait_for_function(playing, timeout=30_000)
+    # Its thumbnail in UV's list is the poster, from the IIIF image ingest made of the video.
+    assert page.locator("img[src*='~poster/']").count() >= 1
     page.context.close()
