@@ -46,15 +46,26 @@ def info(api: Client, identifier: str) -> dict[str, Any]:
     return json.loads(response.body)  # type: ignore[no-any-return]
 
 
+SMALL_PAGES = 1000  # pixels on a page's longest side in these tests (the default's tiles cost seconds)
+
+
 def settings_with(monkeypatch: pytest.MonkeyPatch, **changes: Any) -> None:
     from chalicelib.ingest import describe, pages
 
-    changed = get_settings().model_copy(update=changes)
+    changed = get_settings().model_copy(update={"pdf_page_pixels": SMALL_PAGES, **changes})
     for module in (pages, describe):
         monkeypatch.setattr(module, "get_settings", lambda: changed)
 
 
-def test_each_page_of_a_pdf_is_an_image_of_its_own(api: Client, pump: Any) -> None:
+@pytest.fixture(autouse=True)
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings_with(monkeypatch)
+
+
+def test_each_page_of_a_pdf_is_an_image_of_its_own(
+    api: Client, pump: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings_with(monkeypatch, pdf_page_pixels=get_settings().pdf_page_pixels)  # the default
     pages = ["First page", "Second page", samples.PdfPage("Landscape", size=(792, 612))]
     version, meta = ingested(api, pump, samples.pdf(pages), "book.pdf")
 
@@ -87,10 +98,10 @@ def test_a_page_is_served_from_its_own_pixels_at_every_size(api: Client, pump: A
     version, _ = ingested(api, pump, samples.pdf(["Alpha", "Beta"]), "two.pdf")
 
     # Stored tiles, a thumbnail, a level and a size rendered on demand all answer.
-    for path in ("0,0,512,512/512,/0/default.jpg", "full/256,/0/default.jpg", "full/1000,/0/default.jpg"):
+    for path in ("0,0,512,512/512,/0/default.jpg", "full/256,/0/default.jpg", "full/500,/0/default.jpg"):
         assert api.http.get(f"/iiif/3/{version}~p2/{path}").status_code == 200, path
     full = image(api, f"/iiif/3/{version}~p2/full/max/0/default.png")
-    assert full.size == (2319, 3000)
+    assert full.size == (773, 1000)
     assert full.getpixel((5, 5)) == (255, 255, 255)  # rendered on white
 
 
@@ -143,12 +154,12 @@ def test_a_pdf_that_cannot_be_paged_fails_once_with_its_reason(
 def test_a_pdf_over_the_pixel_budget_is_refused(
     api: Client, pump: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings_with(monkeypatch, max_document_pixels=10_000_000)  # under two pages of 2319 x 3000
+    settings_with(monkeypatch, max_document_pixels=1_000_000)  # under two pages of 773 x 1000
 
     _, meta = ingested(api, pump, samples.pdf(["One", "Two"]), "big.pdf")
 
     assert meta["ingest"]["state"] == "failed"
-    assert meta["ingest"]["reason"] == "the PDF's pages have more than the 10000000 pixels allowed in all"
+    assert meta["ingest"]["reason"] == "the PDF's pages have more than the 1000000 pixels allowed in all"
 
 
 def test_a_pdf_pdfium_never_finishes_with_is_refused_in_bounded_time(
@@ -218,8 +229,8 @@ def test_a_record_s_manifest_has_a_canvas_per_page_and_a_range_per_multi_page_fi
     ]
     assert [(canvas["width"], canvas["height"]) for canvas in canvases] == [
         (400, 300),
-        (2319, 3000),
-        (2319, 3000),
+        (773, 1000),
+        (773, 1000),
         (300, 200),
         (200, 300),
     ]
