@@ -125,7 +125,10 @@ def run_module(
     try:
         for line in child.stdout:
             watchdog.cancel()
-            message = json.loads(line)
+            try:
+                message = json.loads(line)
+            except ValueError:
+                raise ChildFailed(f"it said something that is not JSON: {line[:200]!r}") from None
             asked = message.get("read") if isinstance(message, dict) else None
             if asked is not None and read is not None and _is_range(asked):
                 _answer(child.stdin, read(asked[0], asked[1]))

@@ -56,3 +56,31 @@ def _children(module: str) -> int:
             continue
         count += module.encode() in arguments
     return count
+
+
+def test_a_child_that_prints_what_is_not_a_message_has_failed() -> None:
+    with pytest.raises(ChildFailed, match="not JSON"):
+        list(run_module("tests.children.babble", [], silence_seconds=30))
+
+
+def test_a_child_reads_its_file_through_its_parent_only() -> None:
+    data = b"abcdefgh"
+    asked: list[tuple[int, int]] = []
+
+    def read(start: int, length: int) -> bytes:
+        asked.append((start, length))
+        return data[start : start + length]
+
+    said = list(run_module("tests.children.reader", [], silence_seconds=30, read=read))
+
+    assert said == [{"got": ["cdef", "a"]}]  # requests to read are answered, not passed on
+    assert asked == [(2, 4), (0, 1)]
+
+
+def test_a_child_has_none_of_the_function_s_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "the-function-s-secret")
+    monkeypatch.setenv("VELLUM_DATA_BUCKET", "the-data-bucket")
+
+    [said] = list(run_module("tests.children.environment", [], silence_seconds=30))
+
+    assert not [name for name in said["names"] if name.startswith(("AWS_", "VELLUM_"))]
