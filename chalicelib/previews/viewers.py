@@ -44,10 +44,11 @@ def preview_image(file: PreviewFile, reader: Reader) -> Page:
         return _picture(f"{file.iiif_base}/full/max/0/default.jpg", width, height, name)
     osd = assets.library("openseadragon")
     # A multi-page image: its pages in sequence, with a strip of their thumbnails to go to one.
-    infos = [f"{file.iiif_base}~p{page}/info.json" for page in range(1, file.pages + 1)]
-    shown = (
-        f'data-infos="{escape(json.dumps(infos))}"' if file.pages > 1 else f'data-info="{escape(infos[0])}"'
-    )
+    if file.pages > 1:
+        infos = [f"{file.iiif_base}~p{page}/info.json" for page in range(1, file.pages + 1)]
+        shown = f'data-infos="{escape(json.dumps(infos))}"'
+    else:
+        shown = f'data-info="{escape(file.iiif_base)}/info.json"'
     return Page(
         body=f'<div id="zoom" {shown} '
         f'data-icons="{escape(_static(file, osd))}/images/" aria-label="{name}"></div>',
