@@ -93,10 +93,11 @@ def iiif_links(
     }
 
 
-def _stills_links(base: str, version_id: str, stills: dict[str, list[int]]) -> dict[str, Any]:
+def _stills_links(base: str, version_id: str, stored: StoredFile) -> dict[str, Any]:
     """Audio's or video's still images: its thumbnail (a video's poster, a sound's waveform), and
     each still's IIIF image."""
-    name = "poster" if "poster" in stills else next(iter(stills))
+    stills, name = stored.stills, stored.shown_still
+    assert stills is not None and name is not None
     width, height = stills[name]
     thumbnail = shown_thumbnail(thumbnail_sizes(width, height, get_settings().thumbnail_sizes))
     links = iiif_links(
@@ -131,7 +132,7 @@ def object_meta_json(version: ObjectVersion, stored: StoredFile | None, base: st
     if stored.viewable_image:
         body["links"].update(iiif_links(base, version.version_id, stored.viewable_image, stored.thumbnail))
     elif stored.stills and stored.ingest == IngestState.DONE:
-        body["links"].update(_stills_links(base, version.version_id, stored.stills))
+        body["links"].update(_stills_links(base, version.version_id, stored))
     checked = timestamp(stored.last_check_at) if stored.last_check_at else None
     undone = timestamp(stored.overwrite_undone_at) if stored.overwrite_undone_at else None
     return {

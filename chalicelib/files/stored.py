@@ -64,6 +64,14 @@ class StoredFile:
         return self.ingest == IngestState.FAILED
 
     @property
+    def shown_still(self) -> str | None:
+        """Of the stills made of audio or video, the one that stands for it: a video's poster,
+        else a sound's waveform."""
+        if not self.stills:
+            return None
+        return "poster" if "poster" in self.stills else next(iter(self.stills))
+
+    @property
     def thumbnail(self) -> list[int] | None:
         """The stored thumbnail a listing shows: the second smallest, when there are two."""
         from chalicelib.iiif.pyramid import shown_thumbnail  # the pyramid's rule; Pillow loads with it

@@ -145,7 +145,8 @@ def _media(base: str, record: Record, entry: Entry, found: StoredFile, label: st
     """A sound's or a video's canvas, its poster or waveform its thumbnail."""
     assert found.media is not None and found.stills is not None
     facts = found.media
-    name = "poster" if "poster" in found.stills else "waveform"
+    name = found.shown_still
+    assert name is not None
     width, height = found.stills[name]
     thumbnail = shown_thumbnail(thumbnail_sizes(width, height, get_settings().thumbnail_sizes))
     still = CanvasImage(

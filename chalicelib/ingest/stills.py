@@ -18,6 +18,7 @@ from PIL import Image
 from chalicelib.files import storage
 from chalicelib.files.stored import record_ingest_failure, record_media, stored_file
 from chalicelib.iiif.pyramid import derivatives
+from chalicelib.ingest import timed_media
 from chalicelib.ingest.derivatives import UPLOAD_THREADS, Uploads
 from chalicelib.ingest.media import TIMED_TYPES
 from chalicelib.ingest.sandbox import ChildFailed, run_module
@@ -44,7 +45,7 @@ def make_stills(file_id: str) -> None:
             read = functools.partial(storage.read_range, key)
             for said in run_module(_MODULE, [str(stored.size), folder], settings.media_step_seconds, read):
                 if "refused" in said:
-                    raise _Refused(str(said["refused"]))
+                    raise timed_media.Refused(str(said["refused"]))
                 if "facts" in said:
                     facts = said["facts"]
                 elif "still" in said:
@@ -65,15 +66,11 @@ def make_stills(file_id: str) -> None:
             logger.warning("media child process failed", extra={"file_id": file_id, "reason": str(failure)})
             _refuse(file_id, _GAVE_UP, stored.sniffed_type)
             return
-        except _Refused as refusal:
+        except timed_media.Refused as refusal:
             _refuse(file_id, str(refusal), stored.sniffed_type)
             return
     record_media(file_id, facts, sizes)
     metrics.add_metric(name="MediaDescribed", unit="Count", value=1)
-
-
-class _Refused(ValueError):
-    pass
 
 
 def _refuse(file_id: str, reason: str, sniffed_type: str | None) -> None:

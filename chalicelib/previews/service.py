@@ -72,7 +72,8 @@ def _poster(base: str, version_id: str, stored: StoredFile | None) -> str | None
     """A video's poster frame or a sound's waveform, once ingest has made them."""
     if stored is None or not stored.stills or stored.ingest != IngestState.DONE:
         return None
-    name = "poster" if "poster" in stored.stills else "waveform"
+    name = stored.shown_still
+    assert name is not None
     # "!w,h" beyond the image itself would need "^" (IIIF 3.0): the still as it is, if it is small.
     size = "max" if max(stored.stills[name]) <= POSTER_SIDE else f"!{POSTER_SIDE},{POSTER_SIDE}"
     return f"{base}/iiif/3/{still_identifier(version_id, name)}/full/{size}/0/default.jpg"
